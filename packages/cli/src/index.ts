@@ -1,0 +1,2 @@
+/** @swe-forge/cli public entry. */
+export {};

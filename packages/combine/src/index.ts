@@ -1,0 +1,2 @@
+/** @swe-forge/combine public entry. */
+export {};

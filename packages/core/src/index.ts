@@ -1,0 +1,2 @@
+/** @swe-forge/core public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @swe-forge/env-builder public entry. */
+export {};

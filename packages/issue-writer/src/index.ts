@@ -1,0 +1,2 @@
+/** @swe-forge/issue-writer public entry. */
+export {};

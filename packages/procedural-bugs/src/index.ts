@@ -1,0 +1,2 @@
+/** @swe-forge/procedural-bugs public entry. */
+export {};

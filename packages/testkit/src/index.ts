@@ -1,0 +1,2 @@
+/** @swe-forge/testkit public entry. */
+export {};

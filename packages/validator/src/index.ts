@@ -1,0 +1,2 @@
+/** @swe-forge/validator public entry. */
+export {};
