@@ -1,2 +1,14 @@
-/** @swe-forge/testkit public entry. */
-export {};
+/** @swe-forge/testkit: a scriptable OpenAI-compatible server and temporary git repositories for tests. */
+export { startMockLm, generateLogprobs } from './mock-lm.js';
+export type {
+  MockFailure,
+  MockLm,
+  MockLmOptions,
+  MockMatcher,
+  MockReply,
+  MockRule,
+  MockTokenLogprob,
+  RecordedRequest,
+} from './mock-lm.js';
+export { cleanupTempDirs, copyDemoRepo, demoRepoPath, git, initGitRepo, makeTempGitRepo, tempDir } from './git.js';
+export type { TempGitRepoOptions } from './git.js';

@@ -1,2 +1,22 @@
-/** @swe-forge/validator public entry. */
-export {};
+/**
+ * @swe-forge/validator: validate bug candidates into SWE-bench-shaped task instances
+ * (FAIL_TO_PASS / PASS_TO_PASS against a per-test baseline, with full, files or coverage
+ * test selection), gather them with artifacts, and evaluate model patches.
+ */
+export { validateCandidates, validationPaths, seededShuffle, seededRandom } from './validate.js';
+export type { ValidateOptions } from './validate.js';
+export { gatherInstances, yieldByStrategy, formatYieldTable } from './gather.js';
+export type { GatherOptions, YieldRow } from './gather.js';
+export { evaluatePredictions, loadPredictions, protectedPaths } from './evaluate.js';
+export type { EvalResult, EvaluateOptions, Prediction } from './evaluate.js';
+export { classify, collectionErrorFiles, stableBaseline, testFile, untrustworthyReason } from './compare.js';
+export type { Classification, MissingPolicy } from './compare.js';
+export { resolutionStatus, testsStatus } from './grading.js';
+export type { ResolutionStatus, TestsStatus } from './grading.js';
+export { selectByCoverage, selectByFiles, enclosingFunction, moduleNames } from './selection.js';
+export type { CoverageMap, Selected, TestSelection } from './selection.js';
+export { ensureBaseline, BaselineError } from './baseline.js';
+export type { BaselineRecord } from './baseline.js';
+export { runTests, supportsPlugin } from './run.js';
+export type { RunTestsOptions, TestRun } from './run.js';
+export type { ValidatorEnvironment } from './types.js';

@@ -1,0 +1,154 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runDemo } from './demo.js';
+import { GROUPS, loadGroupCli, type CliIo } from './groups.js';
+import { loadConfig } from './pipeline/config.js';
+import { runPipeline } from './pipeline/run.js';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+  return n;
+};
+
+function secs(s: number): string {
+  return s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${s.toFixed(1)}s`;
+}
+
+/**
+ * The umbrella `swe-forge` CLI. `argv` excludes node and the script. Stage groups
+ * (`env`, `bugs`, `validate`, `gather`, `eval`, `combine`, `issues`) are handed to the
+ * stage package's own `runCli`; `demo` and `pipeline run` live here. Returns the exit code.
+ */
+export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const print = (s: string): void => void stdout.write(`${s}\n`);
+  const fail = (e: unknown): number => {
+    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+    return 1;
+  };
+
+  // `swe-forge help <group>` is `swe-forge <group> --help`.
+  if (argv[0] === 'help' && argv[1] && GROUPS.some((g) => g.name === argv[1])) argv = [argv[1], '--help', ...argv.slice(2)];
+  const group = GROUPS.find((g) => g.name === argv[0]);
+  if (group) {
+    try {
+      const runGroup = await loadGroupCli(group);
+      return await runGroup([...group.prefix, ...argv.slice(1)], { stdout, stderr });
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  const program = new Command('swe-forge')
+    .description('Turn any Python repository into training data for software-engineering agents:\nenvironments, validated bugs, SWE-bench-shaped task instances and issue texts.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s), outputError: () => {} })
+    .helpCommand(false)
+    .showSuggestionAfterError();
+  for (const g of GROUPS) program.command(g.name).description(g.description).helpOption(false);
+  const width = Math.max(...GROUPS.map((g) => g.name.length), 'pipeline'.length);
+  program.addHelpText(
+    'after',
+    `
+Examples (each command has its own --help):
+${[...GROUPS.map((g) => `  ${g.name.padEnd(width)}  $ ${g.example}`), `  ${'demo'.padEnd(width)}  $ swe-forge demo --out demo-out`, `  ${'pipeline'.padEnd(width)}  $ swe-forge pipeline run examples/pipeline.yaml`].join('\n')}
+
+Every stage reads and writes JSON Lines, so stages compose: bugs → validate → gather → combine → issues.`,
+  );
+
+  program
+    .command('demo')
+    .description('run the whole pipeline on the embedded demo repository (no network, no LM key)')
+    .option('--out <dir>', 'dataset folder', 'demo-out')
+    .option('--lm <url>', 'OpenAI-compatible base URL: also write LM issues (e.g. http://127.0.0.1:8000/v1)')
+    .option('--model <name>', 'model for --lm', 'default')
+    .option('--workers <n>', 'parallel validation workers', int('--workers'), 2)
+    .option('--repo <dir>', 'use this repository instead of examples/demo-repo')
+    .option('--fresh', 'start over instead of resuming an earlier run in --out')
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      `
+Writes <out>/instances.jsonl (SWE-bench-shaped), <out>/artifacts/<instance_id>/, <out>/issues/,
+<out>/report.html and <out>/report.md. Rerunning resumes an interrupted run.
+
+Examples:
+  $ swe-forge demo
+  $ swe-forge demo --out /tmp/demo --workers 2 --json
+  $ swe-forge demo --lm http://127.0.0.1:8000/v1 --model Qwen2.5-Coder-7B-Instruct`,
+    )
+    .action(async (o: { out: string; lm?: string; model: string; workers: number; repo?: string; fresh?: boolean; json?: boolean }) => {
+      const t0 = Date.now();
+      const r = await runDemo({ out: o.out, lm: o.lm, model: o.model, workers: o.workers, repoSource: o.repo, fresh: o.fresh, progress: !o.json, log: o.json ? undefined : (l) => stderr.write(`[demo] ${l}\n`) });
+      const all = r.data.family_rows.find((x) => x.strategy === 'all');
+      const summary = {
+        out: r.out,
+        dataset: r.dataset,
+        report: r.report,
+        candidates: all?.candidates ?? 0,
+        instances: r.instances,
+        yield_pct: all?.yield_pct ?? 0,
+        combined_instances: r.combined,
+        modifier_families: r.families,
+        modifier_families_missing: r.familiesMissing,
+        coverage_pct: r.data.coverage.pct,
+        stages: r.stages,
+        wall_s: (Date.now() - t0) / 1000,
+      };
+      if (o.json) print(JSON.stringify(summary));
+      else {
+        print(`demo: ${summary.instances} task instances from ${summary.candidates} candidates (${summary.yield_pct.toFixed(1)}% yield) in ${secs(summary.wall_s)}`);
+        print(`  modifier families: ${r.families.join(', ') || 'none'}${r.familiesMissing.length ? ` (missing: ${r.familiesMissing.join(', ')})` : ''}; combined instances: ${r.combined}`);
+        print(`  bug coverage: ${r.data.coverage.pct.toFixed(1)}% of baseline-passing tests`);
+        print(`  dataset: ${r.dataset}`);
+        print(`  report:  ${r.report.html}`);
+      }
+    });
+
+  const pipeline = program.command('pipeline').description('run the whole chain on your repository from a YAML config (resumable)');
+  pipeline.addHelpText('after', '\nExample:\n  $ swe-forge pipeline run examples/pipeline.yaml');
+  pipeline
+    .command('run')
+    .description('run every stage of a config; rerun to resume an interrupted run')
+    .argument('<config>', 'pipeline YAML (see examples/pipeline.yaml)')
+    .option('--out <dir>', 'override the config\'s out folder')
+    .option('--fresh', 'delete earlier work in the out folder and start over')
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      `
+Config keys: repo, name, out, seed, workers, env{backend, python, find_links, no_index, cache_dir},
+bugs{modifiers, max_bugs_per_modifier, max_entities, likelihood, include, exclude},
+validate{tests, timeout_s}, combine{file, module}, issues{strategies, primary, lm{url, model, cache_dir, demonstrations}}.
+
+Examples:
+  $ swe-forge pipeline run examples/pipeline.yaml
+  $ swe-forge pipeline run my.yaml --out runs/try2 --json`,
+    )
+    .action(async (config: string, o: { out?: string; fresh?: boolean; json?: boolean }) => {
+      const cfg = await loadConfig(config);
+      if (o.out) cfg.out = o.out.startsWith('/') ? o.out : `${process.cwd()}/${o.out}`;
+      const r = await runPipeline(cfg, { fresh: o.fresh, progress: !o.json, log: o.json ? undefined : (l) => stderr.write(`[pipeline] ${l}\n`) });
+      const all = r.data.family_rows.find((x) => x.strategy === 'all');
+      if (o.json) print(JSON.stringify({ out: r.out, dataset: r.dataset, report: r.report, candidates: all?.candidates ?? 0, instances: r.instances, yield_pct: all?.yield_pct ?? 0, coverage_pct: r.data.coverage.pct, stages: r.stages }));
+      else {
+        print(`pipeline: ${r.instances} task instances from ${all?.candidates ?? 0} candidates (${(all?.yield_pct ?? 0).toFixed(1)}% yield)`);
+        for (const s of r.stages) print(`  ${s.stage.padEnd(20)} ${secs(s.duration_s).padStart(8)}  ${s.status}`);
+        print(`  dataset: ${r.dataset}`);
+        print(`  report:  ${r.report.html}`);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      stderr.write(`error: ${e.message.replace(/^error:\s*/i, '').split('\n')[0]}: see swe-forge --help\n`);
+      return e.exitCode || 1;
+    }
+    return fail(e);
+  }
+}

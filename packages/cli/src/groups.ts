@@ -1,0 +1,66 @@
+/** The `swe-forge <group>` commands that delegate to a stage package's `runCli`. */
+
+/** Streams a CLI writes to. */
+export interface CliIo {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+/** A stage package's CLI entry (`@swe-forge/<pkg>/cli`). */
+export type StageRunCli = (argv: string[], io?: CliIo) => Promise<number>;
+
+/** One delegated command group. */
+export interface CommandGroup {
+  name: string;
+  /** npm package whose `./cli` export implements it. */
+  pkg: string;
+  /** Arguments put before the user's (a package CLI serving several groups, e.g. validator). */
+  prefix: string[];
+  description: string;
+  example: string;
+}
+
+/** Every delegated group, in the order `swe-forge --help` lists them (pipeline order). */
+export const GROUPS: readonly CommandGroup[] = [
+  { name: 'env', pkg: '@swe-forge/env-builder', prefix: [], description: 'detect, build and test a runnable environment for a Python repository', example: 'swe-forge env build ./myrepo' },
+  { name: 'bugs', pkg: '@swe-forge/procedural-bugs', prefix: [], description: 'list code entities and generate procedural bug candidates', example: 'swe-forge bugs procedural ./myrepo --out candidates.jsonl' },
+  { name: 'validate', pkg: '@swe-forge/validator', prefix: ['validate'], description: "run the repo's tests on each candidate; keep bugs that break passing tests", example: 'swe-forge validate ./myrepo --candidates candidates.jsonl --out results.jsonl' },
+  { name: 'gather', pkg: '@swe-forge/validator', prefix: ['gather'], description: 'turn validation results into SWE-bench-shaped task instances', example: 'swe-forge gather --results results.jsonl --out instances.jsonl' },
+  { name: 'combine', pkg: '@swe-forge/combine', prefix: [], description: 'bundle validated bugs of one file or module into harder candidates', example: 'swe-forge combine ./myrepo --instances instances.jsonl --out combined.jsonl --mode file' },
+  { name: 'issues', pkg: '@swe-forge/issue-writer', prefix: [], description: 'write problem statements: templates, failing tests, LM issues, original issues', example: 'swe-forge issues write --instances instances.jsonl --strategy template --repo ./myrepo --out issues.jsonl' },
+  { name: 'eval', pkg: '@swe-forge/validator', prefix: ['eval'], description: 'evaluate model patches against task instances (resolved or not)', example: 'swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.jsonl --out eval/' },
+];
+
+/** Thrown when a stage package cannot be loaded; says which and what to do. */
+export class StageUnavailableError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly pkg: string,
+    detail: string,
+  ) {
+    super(`stage ${stage} is unavailable: ${pkg} ${detail}; build it (npm run build) or check that the package is installed`);
+    this.name = 'StageUnavailableError';
+  }
+}
+
+/**
+ * Import a stage package (or one of its subpaths) and check that it exports the named
+ * functions, so a missing or unfinished package gives a clear error instead of a crash.
+ */
+export async function loadStage<T>(stage: string, specifier: string, needs: string[]): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (e) {
+    throw new StageUnavailableError(stage, specifier, `could not be loaded (${(e as Error).message.split('\n')[0]})`);
+  }
+  const missing = needs.filter((n) => typeof mod[n] !== 'function');
+  if (missing.length) throw new StageUnavailableError(stage, specifier, `does not export ${missing.join(', ')} yet (unfinished package?)`);
+  return mod as T;
+}
+
+/** The `runCli` of a group's package. */
+export async function loadGroupCli(group: CommandGroup): Promise<StageRunCli> {
+  const mod = await loadStage<{ runCli: StageRunCli }>(group.name, `${group.pkg}/cli`, ['runCli']);
+  return mod.runCli;
+}

@@ -1,0 +1,307 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ResumableJsonlWriter, readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
+import { LmClient } from '@swe-forge/core/lm';
+import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
+import { loadDemonstrations, writeProblemStatements, type WriteStats } from '@swe-forge/issue-writer';
+import { buildReportData, type IssueRow, type ReportData, type StageTiming } from '../report/data.js';
+import { writeReport } from '../report/render.js';
+import type { PipelineConfig, PipelineIssueStrategy } from './config.js';
+import { toDatasetRow } from './dataset.js';
+import { loadCombine, loadEnvBuilder, loadProceduralBugs, loadValidator, type BuiltEnvironmentLike, type EnvironmentLike } from './stages.js';
+
+/** Options of {@link runPipeline}. */
+export interface PipelineRunOptions {
+  /** Delete earlier work in the output folder and start over. */
+  fresh?: boolean;
+  /** Progress bars on a TTY (default true). */
+  progress?: boolean;
+  /** Receives one line per stage start/finish. */
+  log?: (line: string) => void;
+  /** Report title (default: derived from the repository). */
+  title?: string;
+}
+
+/** What a pipeline run produced. */
+export interface PipelineResult {
+  out: string;
+  dataset: string;
+  report: { html: string; md: string };
+  instances: number;
+  candidates: number;
+  stages: StageTiming[];
+  data: ReportData;
+}
+
+/** Files of a pipeline run inside its output folder. */
+export function pipelinePaths(out: string) {
+  const work = join(out, 'work');
+  return {
+    work,
+    stages: join(work, 'stages'),
+    config: join(work, 'config.json'),
+    env: join(work, 'env.json'),
+    candidates: join(work, 'candidates.jsonl'),
+    validation: join(work, 'validation.jsonl'),
+    instances: join(work, 'instances.jsonl'),
+    combineCandidates: join(work, 'combine.candidates.jsonl'),
+    combinedInstances: join(work, 'instances.combined.jsonl'),
+    lmCache: join(work, 'lm-cache'),
+    issues: (s: string) => join(out, 'issues', `${s}.jsonl`),
+    artifacts: join(out, 'artifacts'),
+    dataset: join(out, 'instances.jsonl'),
+    stats: join(out, 'stats.json'),
+  };
+}
+
+interface StageMarker {
+  stage: string;
+  status: 'done';
+  duration_s: number;
+  records: number;
+  finished_at: string;
+  stats?: Record<string, unknown>;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/** Write records through a resumable writer (keys already present are skipped) and publish the file. */
+async function writeKeyed<T>(path: string, records: T[], key: (r: T) => string, schema?: 'BugCandidate' | 'TaskInstance'): Promise<void> {
+  const w = await ResumableJsonlWriter.open<T>(path, { key, schema });
+  try {
+    for (const r of records) await w.append(r);
+  } catch (e) {
+    await w.close().catch(() => {});
+    throw e;
+  }
+  await w.finalize();
+}
+
+/** The parts of a config that decide the bugs and instances (not the issue strategies). */
+function identity(cfg: PipelineConfig): string {
+  const { repo, name, seed, env, bugs, validate, combine } = cfg;
+  return JSON.stringify({ repo, name, seed, env, bugs, validate, combine });
+}
+
+function primaryStrategy(cfg: PipelineConfig): PipelineIssueStrategy {
+  if (cfg.issues.primary) return cfg.issues.primary;
+  for (const s of ['lm', 'tests'] as const) if (cfg.issues.strategies.includes(s)) return s;
+  return cfg.issues.strategies[0] ?? 'template';
+}
+
+/**
+ * Run env-builder → procedural-bugs → validator → combine → validator → issue-writer on one
+ * repository and write a dataset folder: `instances.jsonl`, `artifacts/`, `issues/`,
+ * `report.html`, `report.md`. Every stage appends its records through a resumable writer and
+ * leaves a marker when done, so rerunning after an interruption continues where it stopped.
+ */
+export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
+  const log = opts.log ?? (() => {});
+  const p = pipelinePaths(cfg.out);
+  if (opts.fresh) await rm(p.work, { recursive: true, force: true });
+  await mkdir(p.stages, { recursive: true });
+  if (!existsSync(cfg.repo)) throw new Error(`repository ${cfg.repo} does not exist: fix repo: in the config`);
+  if (existsSync(p.config)) {
+    const prev = await readFile(p.config, 'utf8');
+    if (prev.trim() !== identity(cfg)) throw new Error(`${cfg.out} holds a run made with a different repo/bugs/validation config: rerun with --fresh to start over, or choose another out folder`);
+  } else {
+    await writeFile(p.config, identity(cfg));
+  }
+
+  // Load every stage package first: a missing one fails now, naming the stage, not after an hour.
+  const envBuilder = await loadEnvBuilder();
+  const bugsMod = await loadProceduralBugs();
+  const validator = await loadValidator();
+  const wantsCombine = !!(cfg.combine.file || cfg.combine.module);
+  const combineMod = wantsCombine ? await loadCombine() : undefined;
+
+  const timings: StageTiming[] = [];
+  const stage = async <T>(name: string, run: () => Promise<{ value: T; records: number; stats?: Record<string, unknown> }>, load: () => Promise<T>): Promise<T> => {
+    const marker = join(p.stages, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+    if (existsSync(marker)) {
+      const m = JSON.parse(await readFile(marker, 'utf8')) as StageMarker;
+      timings.push({ stage: name, duration_s: m.duration_s, records: m.records, status: 'resumed' });
+      log(`${name}: done in an earlier run (${m.records} records)`);
+      return load();
+    }
+    log(`${name}: running`);
+    const t0 = Date.now();
+    const r = await run();
+    const m: StageMarker = { stage: name, status: 'done', duration_s: (Date.now() - t0) / 1000, records: r.records, finished_at: new Date().toISOString(), stats: r.stats };
+    await writeJsonAtomic(marker, m);
+    timings.push({ stage: name, duration_s: m.duration_s, records: r.records, status: 'done' });
+    log(`${name}: ${r.records} records in ${m.duration_s.toFixed(1)}s`);
+    return r.value;
+  };
+
+  const built = await stage<BuiltEnvironmentLike>(
+    'env',
+    async () => {
+      const b = await envBuilder.buildEnvironment(cfg.repo, { ...cfg.env, log: undefined });
+      await writeJsonAtomic(p.env, b);
+      return { value: b, records: 1, stats: { env_id: b.spec.id, cached: b.cached, baseline: b.spec.baseline } };
+    },
+    async () => JSON.parse(await readFile(p.env, 'utf8')) as BuiltEnvironmentLike,
+  );
+  const spec = built.spec;
+  const repoName = cfg.name ?? spec.repo ?? basename(cfg.repo);
+  let env: EnvironmentLike | undefined;
+  const openEnv = async (): Promise<EnvironmentLike> => (env ??= await envBuilder.openEnvironment(built));
+  try {
+    const candidates = await stage<BugCandidate[]>(
+      'bugs',
+      async () => {
+        const { candidates: c, stats } = await bugsMod.generateProceduralBugs(cfg.repo, {
+          ...cfg.bugs,
+          seed: cfg.seed,
+          workers: cfg.workers,
+          envId: spec.id,
+          repo: repoName,
+          progress: opts.progress,
+        });
+        await writeKeyed(p.candidates, c, (x) => x.id, 'BugCandidate');
+        return { value: c, records: c.length, stats };
+      },
+      () => readJsonlAll<BugCandidate>(p.candidates),
+    );
+    const validateOpts = { out: p.validation, tests: cfg.validate.tests, workers: cfg.workers, timeoutS: cfg.validate.timeoutS, progress: opts.progress, seed: cfg.seed };
+    const results = await stage<ValidationResult[]>(
+      'validate',
+      async () => {
+        const ids = new Set(candidates.map((c) => c.id));
+        const r = await validator.validateCandidates(await openEnv(), candidates, validateOpts);
+        const mine = r.results.filter((x) => ids.has(x.candidate_id));
+        return { value: mine, records: mine.length, stats: r.stats };
+      },
+      async () => {
+        const ids = new Set(candidates.map((c) => c.id));
+        return (await readJsonlAll<ValidationResult>(p.validation)).filter((x) => ids.has(x.candidate_id));
+      },
+    );
+    const baseInstances = await stage<TaskInstance[]>(
+      'gather',
+      async () => {
+        const inst = validator.gatherInstances(results, { baseCommit: spec.commit, artifactsDir: p.artifacts });
+        await writeKeyed(p.instances, inst, (x) => x.instance_id, 'TaskInstance');
+        return { value: inst, records: inst.length };
+      },
+      () => readJsonlAll<TaskInstance>(p.instances),
+    );
+
+    let combinedCandidates: BugCandidate[] = [];
+    let combinedResults: ValidationResult[] = [];
+    let combinedInstances: TaskInstance[] = [];
+    if (combineMod) {
+      combinedCandidates = await stage<BugCandidate[]>(
+        'combine',
+        async () => {
+          const all: BugCandidate[] = [];
+          for (const mode of ['file', 'module'] as const) {
+            const o = cfg.combine[mode];
+            if (!o) continue;
+            all.push(...(await combineMod.combineBugs(baseInstances, { ...o, mode, seed: cfg.seed, repoDir: cfg.repo })));
+          }
+          await writeKeyed(p.combineCandidates, all, (x) => x.id, 'BugCandidate');
+          return { value: all, records: all.length };
+        },
+        () => readJsonlAll<BugCandidate>(p.combineCandidates),
+      );
+      const ids = new Set(combinedCandidates.map((c) => c.id));
+      combinedResults = await stage<ValidationResult[]>(
+        'validate:combined',
+        async () => {
+          if (combinedCandidates.length === 0) return { value: [], records: 0 };
+          const r = await validator.validateCandidates(await openEnv(), combinedCandidates, validateOpts);
+          const mine = r.results.filter((x) => ids.has(x.candidate_id));
+          return { value: mine, records: mine.length, stats: r.stats };
+        },
+        async () => (existsSync(p.validation) ? (await readJsonlAll<ValidationResult>(p.validation)).filter((x) => ids.has(x.candidate_id)) : []),
+      );
+      combinedInstances = await stage<TaskInstance[]>(
+        'gather:combined',
+        async () => {
+          const inst = validator.gatherInstances(combinedResults, { baseCommit: spec.commit, artifactsDir: p.artifacts });
+          await writeKeyed(p.combinedInstances, inst, (x) => x.instance_id, 'TaskInstance');
+          return { value: inst, records: inst.length };
+        },
+        () => readJsonlAll<TaskInstance>(p.combinedInstances),
+      );
+    }
+    const instances = [...baseInstances, ...combinedInstances];
+
+    // Problem statements, one resumable file per strategy.
+    const issueRows: IssueRow[] = [];
+    const byStrategy = new Map<PipelineIssueStrategy, Map<string, TaskInstance>>();
+    let lm: LmClient | undefined;
+    for (const strategy of cfg.issues.strategies) {
+      const lmCfg = cfg.issues.lm;
+      if (strategy === 'lm' && lmCfg && !lm) lm = new LmClient({ baseURL: lmCfg.url, model: lmCfg.model, apiKeyEnv: lmCfg.apiKeyEnv, cache: { dir: lmCfg.cacheDir ?? p.lmCache, mode: 'auto' } });
+      const out = p.issues(strategy);
+      await mkdir(join(cfg.out, 'issues'), { recursive: true });
+      let stats: WriteStats | undefined;
+      const written = await stage<TaskInstance[]>(
+        `issues:${strategy}`,
+        async () => {
+          const r = await writeProblemStatements(instances, {
+            strategy,
+            out,
+            seed: cfg.seed,
+            repoDir: cfg.repo,
+            artifactsDir: p.artifacts,
+            lm: strategy === 'lm' ? lm : undefined,
+            model: strategy === 'lm' ? lmCfg?.model : undefined,
+            demonstrations: strategy === 'lm' && lmCfg?.demonstrations ? await loadDemonstrations(lmCfg.demonstrations) : undefined,
+            maxAttempts: lmCfg?.maxAttempts,
+            progress: opts.progress,
+          });
+          stats = r.stats;
+          return { value: r.instances, records: r.instances.length, stats: r.stats };
+        },
+        async () => (existsSync(out) ? readJsonlAll<TaskInstance>(out) : []),
+      );
+      if (!stats) {
+        const m = JSON.parse(await readFile(join(p.stages, `issues_${strategy}.json`), 'utf8')) as StageMarker;
+        stats = m.stats as WriteStats;
+      }
+      byStrategy.set(strategy, new Map(written.map((i) => [i.instance_id, i])));
+      issueRows.push({ strategy, written: stats.written + stats.resumed, skipped: stats.skipped, rejections: stats.rejections.total, cost_usd: stats.lm.cost_usd });
+    }
+
+    // The dataset: one row per instance, the primary strategy's text (falling back in order).
+    const t0 = Date.now();
+    const primary = primaryStrategy(cfg);
+    const order = [primary, ...cfg.issues.strategies.filter((s) => s !== primary)];
+    const rows = instances.map((inst) => {
+      const texts: Partial<Record<PipelineIssueStrategy, TaskInstance>> = {};
+      for (const s of cfg.issues.strategies) {
+        const w = byStrategy.get(s)?.get(inst.instance_id);
+        if (w) texts[s] = w;
+      }
+      const chosen = order.find((s) => texts[s]);
+      return toDatasetRow(inst, chosen ? texts[chosen]! : undefined, chosen, texts);
+    });
+    await writeJsonlAtomic(p.dataset, rows);
+    timings.push({ stage: 'dataset', duration_s: (Date.now() - t0) / 1000, records: rows.length, status: 'done' });
+
+    const data = buildReportData({
+      title: opts.title,
+      repo: repoName,
+      base_commit: spec.commit,
+      candidates: [...candidates, ...combinedCandidates],
+      results: [...results, ...combinedResults],
+      instances,
+      baselinePassed: spec.baseline.passed,
+      stages: timings,
+      issues: issueRows,
+    });
+    const report = await writeReport(cfg.out, data);
+    await writeJsonAtomic(p.stats, { repo: repoName, base_commit: spec.commit, env_id: spec.id, rows: data.family_rows, per_strategy: data.rows, coverage: data.coverage, statuses: data.statuses, stages: timings, issues: issueRows });
+    return { out: cfg.out, dataset: p.dataset, report, instances: rows.length, candidates: candidates.length + combinedCandidates.length, stages: timings, data };
+  } finally {
+    await env?.dispose();
+  }
+}

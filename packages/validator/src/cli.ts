@@ -1,0 +1,215 @@
+/**
+ * The validator CLI: `validate`, `gather` and `eval` (the umbrella `swe-forge` command
+ * dispatches `swe-forge validate|gather|eval ...` here with the subcommand first).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
+import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
+import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
+import { evaluatePredictions, loadPredictions } from './evaluate.js';
+import { formatYieldTable, gatherInstances, yieldByStrategy } from './gather.js';
+import type { TestSelection } from './selection.js';
+import type { ValidatorEnvironment } from './types.js';
+import { validateCandidates } from './validate.js';
+
+interface Io {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+class UsageError extends Error {}
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+interface EnvFlags {
+  backend?: 'venv' | 'bwrap';
+  findLinks?: string[];
+  noIndex?: boolean;
+  index?: boolean;
+  extraPackages?: string[];
+}
+
+async function environmentFor(repo: string, flags: EnvFlags, log: (s: string) => void): Promise<ValidatorEnvironment & { dispose(): Promise<void> }> {
+  const dir = resolve(repo);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`repository ${repo} is not a directory: pass the path of a checked-out Python repository`);
+  const built = await buildEnvironment(dir, {
+    backend: flags.backend,
+    findLinks: flags.findLinks,
+    noIndex: flags.noIndex || flags.index === false,
+    extraPackages: flags.extraPackages,
+    log,
+  });
+  log(`environment ${built.spec.id}${built.cached ? ' (cached)' : ''}`);
+  return openEnvironment(built);
+}
+
+function envOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'sandbox backend').choices(['venv', 'bwrap']))
+    .option('--find-links <dir>', 'offline wheelhouse for building the environment (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--no-index', 'never contact a package index while building the environment')
+    .option('--extra-packages <names>', 'extra packages for the environment, comma separated (e.g. coverage)', (v: string) => v.split(',').filter(Boolean));
+}
+
+/** Run the validator CLI with `argv` (subcommand first, e.g. `['validate', repo, ...]`); returns the exit code. */
+export async function runCli(argv: string[], io: Io = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const say = (s: string): void => void stdout.write(`${s}\n`);
+  const program = new Command('swe-forge')
+    .description('Validate bug candidates into task instances, gather them, and evaluate model patches.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s), outputError: () => {} })
+    .showSuggestionAfterError();
+
+  envOptions(
+    program
+      .command('validate <repo>')
+      .description('apply each candidate bug in an isolated copy, run the tests, and record FAIL_TO_PASS / PASS_TO_PASS')
+      .requiredOption('--candidates <file>', 'JSONL of BugCandidate (e.g. from `swe-forge bugs`)')
+      .requiredOption('--out <file>', 'JSONL of ValidationResult (resumable; baseline, coverage map and logs are written next to it)')
+      .addOption(new Option('--tests <mode>', 'test selection: full suite, test files importing the patched module, or per-test coverage').choices(['full', 'files', 'coverage']).default('full'))
+      .option('--workers <n>', 'parallel isolated working copies', int('--workers'), 1)
+      .option('--timeout <s>', 'per-candidate test timeout in seconds (the whole process group is killed)', int('--timeout'), 90)
+      .option('--verify-sample <n>', 'also run the full suite on N random candidates and report F2P agreement', int('--verify-sample'), 0)
+      .option('--seed <n>', 'seed of the verify sample', int('--seed'), 0)
+      .option('--confirm', 're-run the FAIL_TO_PASS tests once more and keep only those that fail again')
+      .addOption(new Option('--missing <policy>', 'a baseline-passing test missing from the bug run: count as failed when its file failed to collect (fail), or never (ignore)').choices(['fail', 'ignore']).default('fail'))
+      .option('--json', 'print the run statistics as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage --workers 4 --verify-sample 20
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --find-links /opt/pypi/files --no-index --timeout 120`,
+    )
+    .action(async (repo: string, o: Record<string, unknown>) => {
+      const json = Boolean(o.json);
+      const log = (s: string): void => {
+        if (!json) void stderr.write(`${s}\n`);
+      };
+      const candidates = await readJsonlAll<BugCandidate>(o.candidates as string, { schema: 'BugCandidate' });
+      const env = await environmentFor(repo, o as EnvFlags, log);
+      try {
+        const { results, stats } = await validateCandidates(env, candidates, {
+          out: o.out as string,
+          tests: o.tests as TestSelection,
+          workers: Math.max(1, o.workers as number),
+          timeoutS: o.timeout as number,
+          verifySample: o.verifySample as number,
+          seed: o.seed as number,
+          confirm: Boolean(o.confirm),
+          missing: o.missing as 'fail' | 'ignore',
+          progress: !json,
+          log,
+        });
+        if (json) say(JSON.stringify(stats, null, 2));
+        else {
+          const by = stats.by_status as Record<string, number>;
+          say(`${results.length} result(s) in ${o.out}: ${Object.entries(by).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          say(`${(stats.seconds_per_candidate as number).toFixed(2)} s per candidate, ${(stats.validations_per_minute as number).toFixed(1)} validations/minute (${stats.tests})`);
+          const v = stats.verify as { compared: number; identical_f2p: number; agreement: number | null } | undefined;
+          if (v) say(`verify sample: ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
+          say(formatYieldTable(yieldByStrategy(results)));
+        }
+      } finally {
+        await env.dispose();
+      }
+    });
+
+  program
+    .command('gather')
+    .description('turn validation results with >=1 FAIL_TO_PASS and >=1 PASS_TO_PASS into SWE-bench-shaped task instances')
+    .requiredOption('--results <file>', 'JSONL of ValidationResult (from `swe-forge validate`)')
+    .requiredOption('--out <file>', 'JSONL of TaskInstance')
+    .option('--artifacts <dir>', 'write <dir>/<instance_id>/{patch.diff,test_output.txt,report.json}')
+    .option('--base-commit <sha>', 'commit the bugs apply to (default: recorded by validate)')
+    .option('--json', 'print the yield table as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  swe-forge gather --results results.jsonl --out instances.jsonl
+  swe-forge gather --results results.jsonl --out instances.jsonl --artifacts artifacts/`,
+    )
+    .action(async (o: Record<string, unknown>) => {
+      const results = await readJsonlAll<ValidationResult>(o.results as string, { schema: 'ValidationResult' });
+      const instances = gatherInstances(results, { baseCommit: o.baseCommit as string | undefined, artifactsDir: o.artifacts as string | undefined });
+      await writeJsonlAtomic(o.out as string, instances);
+      const rows = yieldByStrategy(results);
+      if (o.json) say(JSON.stringify({ instances: instances.length, yield: rows }, null, 2));
+      else {
+        say(`${instances.length} task instance(s) written to ${o.out}`);
+        say(formatYieldTable(rows));
+      }
+    });
+
+  envOptions(
+    program
+      .command('eval <repo>')
+      .description('grade model patches: RESOLVED_FULL / RESOLVED_PARTIAL / RESOLVED_NO per instance (test-file edits are reverted)')
+      .requiredOption('--instances <file>', 'JSONL of TaskInstance')
+      .requiredOption('--predictions <file>', 'preds.json (SWE-bench dict or list) or JSONL of {instance_id, model_patch}')
+      .requiredOption('--out <dir>', 'folder for per-instance reports, results.jsonl and summary.json')
+      .option('--workers <n>', 'parallel isolated working copies', int('--workers'), 1)
+      .option('--timeout <s>', 'per-instance test timeout in seconds', int('--timeout'), 90)
+      .option('--json', 'print the summary as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.json --out eval/
+  swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.jsonl --out eval/ --workers 4`,
+    )
+    .action(async (repo: string, o: Record<string, unknown>) => {
+      const json = Boolean(o.json);
+      const log = (s: string): void => {
+        if (!json) void stderr.write(`${s}\n`);
+      };
+      const instances = await readJsonlAll<TaskInstance>(o.instances as string, { schema: 'TaskInstance' });
+      const predictions = await loadPredictions(o.predictions as string);
+      const env = await environmentFor(repo, o as EnvFlags, log);
+      try {
+        const { summary } = await evaluatePredictions(env, instances, predictions, { outDir: o.out as string, workers: Math.max(1, o.workers as number), timeoutS: o.timeout as number, progress: !json });
+        if (json) say(JSON.stringify(summary, null, 2));
+        else {
+          say(`resolved ${summary.resolved_instances}/${summary.submitted_instances} (partial ${summary.partial_instances}, unresolved ${summary.unresolved_instances}); report in ${o.out}/summary.json`);
+        }
+      } finally {
+        await env.dispose();
+      }
+    });
+
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage
+  swe-forge gather --results results.jsonl --out instances.jsonl --artifacts artifacts/
+  swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.json --out eval/`,
+  );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
+      stderr.write(`error: ${e.message.replace(/^error: /, '')}: see --help\n`);
+      return e.exitCode || 2;
+    }
+    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+  return 0;
+}

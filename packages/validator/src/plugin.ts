@@ -1,0 +1,184 @@
+/**
+ * The pytest plugin the validator loads into every test run (`-p swe_forge_plugin`).
+ * It is written into the working copy (`.swe_forge/`) before a run, so it works in any
+ * backend that sees the working copy. Two features, each switched on by an env var:
+ *
+ * - `SWE_FORGE_SELECT=<file>`: keep only the test node ids listed in the file (one per
+ *   line); the rest are deselected after collection.
+ * - `SWE_FORGE_COV_OUT=<file>`: per-test line coverage. Lines executed while a test runs
+ *   (setup, call, teardown) are attributed to that test's node id; lines executed outside
+ *   any test (imports, collection, class bodies, decorators) to the empty "import" context.
+ *   Uses coverage.py's C tracer when `coverage` is importable, else a `sys.settrace` tracer.
+ *   Also records every measured file's function ranges (from `ast`), so the validator can
+ *   map a patched line to the function it lives in.
+ */
+import type { Sandbox } from '@swe-forge/env-builder';
+
+/** Directory (relative to the working copy root) the plugin is written to. */
+export const PLUGIN_DIR = '.swe_forge';
+
+/** Python module name of the plugin (`-p swe_forge_plugin`). */
+export const PLUGIN_MODULE = 'swe_forge_plugin';
+
+const PLUGIN_SOURCE = String.raw`# swe-forge validator plugin (written by @swe-forge/validator; safe to delete)
+import ast
+import json
+import os
+import sys
+import threading
+
+import pytest
+
+_SELECT = os.environ.get("SWE_FORGE_SELECT")
+_COV_OUT = os.environ.get("SWE_FORGE_COV_OUT")
+_ROOT = os.path.realpath(os.environ.get("SWE_FORGE_ROOT") or os.getcwd())
+_SKIP_PARTS = (os.sep + "site-packages" + os.sep, os.sep + ".swe_forge" + os.sep, os.sep + "dist-packages" + os.sep)
+
+_wanted_cache = {}
+
+
+def _wanted(fn):
+    r = _wanted_cache.get(fn)
+    if r is None:
+        try:
+            p = os.path.realpath(fn)
+        except Exception:
+            p = fn
+        ok = p.endswith(".py") and p.startswith(_ROOT + os.sep) and not any(s in p for s in _SKIP_PARTS)
+        r = os.path.relpath(p, _ROOT).replace(os.sep, "/") if ok else False
+        _wanted_cache[fn] = r
+    return r
+
+
+_contexts = [""]
+_ctx_index = {"": 0}
+_cov = None
+_mode = None
+_sets = [set()]
+_cur = [_sets[0]]
+
+
+def _local(frame, event, arg):
+    if event == "line":
+        p = _wanted_cache.get(frame.f_code.co_filename)
+        if p:
+            _cur[0].add((p, frame.f_lineno))
+    return _local
+
+
+def _global(frame, event, arg):
+    if _wanted(frame.f_code.co_filename):
+        return _local
+    return None
+
+
+if _COV_OUT:
+    try:
+        import coverage
+
+        _cov = coverage.Coverage(data_file=None, config_file=False, branch=False, source=[_ROOT],
+                                 omit=["*/site-packages/*", "*/dist-packages/*", "*/.swe_forge/*"])
+        _cov.start()
+        _mode = "coverage.py " + coverage.__version__
+    except Exception:
+        _cov = None
+    if _cov is None:
+        _mode = "settrace"
+        threading.settrace(_global)
+        sys.settrace(_global)
+
+
+def _switch(name):
+    if name not in _ctx_index:
+        _ctx_index[name] = len(_contexts)
+        _contexts.append(name)
+        _sets.append(set())
+    if _cov is not None:
+        _cov.switch_context(name)
+    else:
+        _cur[0] = _sets[_ctx_index[name]]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _COV_OUT:
+        _switch(item.nodeid)
+    try:
+        yield
+    finally:
+        if _COV_OUT:
+            _switch("")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if not _SELECT:
+        return
+    with open(_SELECT, encoding="utf-8") as f:
+        keep = set(line.rstrip("\n") for line in f if line.strip())
+    selected, deselected = [], []
+    for it in items:
+        (selected if it.nodeid in keep else deselected).append(it)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def _funcs(rel):
+    try:
+        with open(os.path.join(_ROOT, rel), "rb") as f:
+            tree = ast.parse(f.read())
+    except Exception:
+        return None
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            body = node.body[0].lineno if node.body else node.lineno
+            out.append([start, node.end_lineno or node.lineno, body])
+    return out
+
+
+def pytest_unconfigure(config):
+    if not _COV_OUT:
+        return
+    files = {}
+    if _cov is not None:
+        _cov.stop()
+        data = _cov.get_data()
+        for fn in data.measured_files():
+            rel = _wanted(fn)
+            if not rel:
+                continue
+            lines = files.setdefault(rel, {})
+            for line, ctxs in (data.contexts_by_lineno(fn) or {}).items():
+                idx = set()
+                for c in ctxs:
+                    if c not in _ctx_index:
+                        _ctx_index[c] = len(_contexts)
+                        _contexts.append(c)
+                    idx.add(_ctx_index[c])
+                lines.setdefault(str(line), set()).update(idx)
+    else:
+        sys.settrace(None)
+        threading.settrace(None)
+        for i, s in enumerate(_sets):
+            for rel, line in s:
+                files.setdefault(rel, {}).setdefault(str(line), set()).add(i)
+    out = {"mode": _mode, "root": _ROOT, "contexts": _contexts, "files": {}}
+    for rel, lines in files.items():
+        out["files"][rel] = {"lines": {k: sorted(v) for k, v in lines.items()}, "funcs": _funcs(rel)}
+    tmp = _COV_OUT + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+    os.replace(tmp, _COV_OUT)
+`;
+
+/** Write the plugin into the sandbox's working copy (idempotent; a reset removes it). */
+export async function installPlugin(sb: Sandbox): Promise<void> {
+  await sb.writeFile(`${PLUGIN_DIR}/${PLUGIN_MODULE}.py`, PLUGIN_SOURCE);
+}
+
+/** The shell prefix that puts the plugin directory on PYTHONPATH, keeping any existing value. */
+export function pluginEnvPrefix(): string {
+  return `PYTHONPATH="$PWD/${PLUGIN_DIR}\${PYTHONPATH:+:$PYTHONPATH}"`;
+}

@@ -1,0 +1,81 @@
+/** Running the test command (optionally a selection of tests, optionally traced) in a sandbox. */
+import { parseTestLog } from '@swe-forge/core/testlog';
+import type { EnvSpec, TestStatus } from '@swe-forge/core/schema';
+import type { Sandbox } from '@swe-forge/env-builder';
+import { testFile } from './compare.js';
+import { installPlugin, PLUGIN_DIR, PLUGIN_MODULE, pluginEnvPrefix } from './plugin.js';
+
+/** One parsed test run. */
+export interface TestRun {
+  tests: Record<string, TestStatus>;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The shell command that ran. */
+  command: string;
+  /** stdout then stderr of the run. */
+  log: string;
+}
+
+/** Options of {@link runTests}. */
+export interface RunTestsOptions {
+  /** Run only these test ids (pytest node ids); null/undefined runs the whole suite. */
+  select?: readonly string[] | null;
+  /** Write per-test coverage to this path (relative to the working copy root). */
+  coverageOut?: string;
+  timeoutMs: number;
+}
+
+const shellQuote = (s: string): string => (/^[\w./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** True when the environment's test command can take the validator's pytest plugin. */
+export function supportsPlugin(spec: EnvSpec): boolean {
+  return spec.test_framework === 'pytest' && spec.log_parser === 'pytest';
+}
+
+/**
+ * Run `spec.test_cmd` in the sandbox. With a selection, the test files of the selected ids
+ * are appended to the command (so only they are collected) and the plugin deselects every
+ * other test. The sandbox kills the whole process group at `timeoutMs`.
+ */
+export async function runTests(sb: Sandbox, spec: EnvSpec, opts: RunTestsOptions): Promise<TestRun> {
+  const exports: string[] = [];
+  let args = '';
+  const usePlugin = Boolean(opts.select || opts.coverageOut);
+  if (usePlugin) {
+    if (!supportsPlugin(spec)) {
+      throw new Error(`test selection needs a pytest environment, but ${spec.id} uses ${spec.test_framework}/${spec.log_parser}; use --tests full`);
+    }
+    await installPlugin(sb);
+    exports.push(`export ${pluginEnvPrefix()}`);
+    args += ` -p ${PLUGIN_MODULE}`;
+  }
+  if (opts.select) {
+    await sb.writeFile(`${PLUGIN_DIR}/select.txt`, `${opts.select.join('\n')}\n`);
+    exports.push(`export SWE_FORGE_SELECT="$PWD/${PLUGIN_DIR}/select.txt"`);
+    const files = [...new Set(opts.select.map(testFile))].sort();
+    args += ` ${files.map(shellQuote).join(' ')}`;
+  }
+  if (opts.coverageOut) exports.push(`export SWE_FORGE_COV_OUT="$PWD/${opts.coverageOut}" SWE_FORGE_ROOT="$PWD"`);
+  const command = [...exports, `${spec.test_cmd}${args}`].join('; ');
+  const r = await sb.exec(command, { timeoutMs: opts.timeoutMs, maxOutputBytes: 64 * 1024 * 1024 });
+  const log = r.stderr ? `${r.stdout}\n${r.stderr}` : r.stdout;
+  return {
+    tests: parseTestLog(spec.log_parser, log),
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    durationMs: r.durationMs,
+    command,
+    log,
+  };
+}
+
+/** Python files among `paths` that do not parse after the patch (checked with the env's python). */
+export async function unparsableFiles(sb: Sandbox, paths: readonly string[]): Promise<string[]> {
+  const py = paths.filter((p) => p.endsWith('.py'));
+  if (py.length === 0) return [];
+  const script = 'import ast,sys\nfor f in sys.argv[1:]:\n  try:\n    ast.parse(open(f,"rb").read(), f)\n  except Exception:\n    print(f)\n';
+  const r = await sb.exec(`python -c ${shellQuote(script)} ${py.map(shellQuote).join(' ')}`, { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) return py; // could not check: assume the worst
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}

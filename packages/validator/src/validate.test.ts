@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJsonlAll } from '@swe-forge/core/jsonl';
+import { tempDir } from '@swe-forge/testkit';
+import { editCandidate } from './testing/candidates.js';
+import { localTestEnv } from './testing/local-env.js';
+import { validateCandidates } from './validate.js';
+
+const TINY = fileURLToPath(new URL('../fixtures/tiny', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // a zombie (killed, not yet reaped by init) is not running
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('validateCandidates on a fixture repo with a flaky and a hanging test', () => {
+  const env = localTestEnv(TINY, 'local/tiny');
+  const dir = tempDir('swe-forge-val-');
+  const counter = join(dir, 'flaky-counter');
+  const pids = join(dir, 'hang-pids');
+  const prev = process.env.FLAKY_COUNTER;
+  beforeAll(() => {
+    process.env.FLAKY_COUNTER = counter;
+  });
+  afterAll(async () => {
+    if (prev === undefined) delete process.env.FLAKY_COUNTER;
+    else process.env.FLAKY_COUNTER = prev;
+    await env.dispose();
+  });
+
+  const addBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'return a + b', 'return a - b');
+  const unusedBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'return x * 2', 'return x * 3');
+  const brokenBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'def unused(x):', 'def unused(x)');
+  const hangBug = editCandidate(
+    TINY,
+    'local/tiny',
+    'calc.py',
+    'def wait_ready():\n    return True',
+    `def wait_ready():\n    import os, subprocess, time\n    child = subprocess.Popen(["sleep", "300"])\n    with open(${JSON.stringify(pids)}, "w") as f:\n        f.write(f"{os.getpid()} {child.pid}")\n    time.sleep(300)\n    return True`,
+  );
+
+  it('flaky test is never FAIL_TO_PASS or PASS_TO_PASS; hung run is killed with its whole process group', async () => {
+    const out = join(dir, 'results.jsonl');
+    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 2, timeoutS: 4, progress: false });
+    const base = JSON.parse(readFileSync(`${out}.baseline.json`, 'utf8'));
+    expect(base.flaky).toEqual(['tests/test_flaky.py::test_flaky_add']);
+    const byId = new Map(results.map((r) => [r.candidate_id, r]));
+
+    const add = byId.get(addBug.id)!;
+    expect(add.status).toBe('valid');
+    expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
+    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready']);
+    for (const r of results) {
+      expect(r.FAIL_TO_PASS).not.toContain('tests/test_flaky.py::test_flaky_add');
+      expect(r.PASS_TO_PASS).not.toContain('tests/test_flaky.py::test_flaky_add');
+    }
+    expect(byId.get(unusedBug.id)!.status).toBe('no_f2p');
+
+    const hang = byId.get(hangBug.id)!;
+    expect(hang.status).toBe('timeout');
+    expect(hang.report.timed_out).toBe(true);
+    expect(hang.duration_s).toBeLessThan(30);
+    const [pytestPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    // the whole group (pytest and the `sleep` it spawned) is gone within the kill grace period
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(alive(pytestPid)).toBe(false);
+    expect(alive(sleepPid)).toBe(false);
+
+    // a syntax error in a module every test imports breaks collection: all tests F2P via the collection error
+    const broken = byId.get(brokenBug.id)!;
+    expect(broken.status).toBe('no_p2p');
+    expect(broken.FAIL_TO_PASS).toContain('tests/test_calc.py::test_add');
+    expect(broken.meta.missing_counted_failed).toBeDefined();
+    expect((stats.by_status as Record<string, number>).valid).toBe(1);
+
+    // rerun: everything is resumed from the results file, the stored baseline is reused
+    const again = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 1, timeoutS: 4, progress: false });
+    expect(again.stats.validated_now).toBe(0);
+    expect((again.stats.baseline as { reused: boolean }).reused).toBe(true);
+    expect((await readJsonlAll(out)).length).toBe(4);
+  });
+
+  it('coverage selection skips untouched code, runs only covering tests and agrees with full', async () => {
+    const out = join(dir, 'cov.jsonl');
+    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, brokenBug], { out, tests: 'coverage', workers: 2, timeoutS: 30, progress: false, verifySample: 3, seed: 1 });
+    expect(existsSync(`${out}.coverage.json`)).toBe(true);
+    const byId = new Map(results.map((r) => [r.candidate_id, r]));
+    const unused = byId.get(unusedBug.id)!;
+    expect(unused.status).toBe('no_f2p');
+    expect(unused.report.n_tests).toBe(0); // decided without running anything
+    const add = byId.get(addBug.id)!;
+    expect(add.status).toBe('valid');
+    expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
+    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready']);
+    expect((add.meta.selection as { n_selected: number }).n_selected).toBe(3); // the 3 tests calling add(), not test_wait_ready (the flaky one is out of the baseline)
+    expect(byId.get(brokenBug.id)!.meta.selection).toMatchObject({ kind: 'full' });
+    const verify = stats.verify as { compared: number; agreement: number };
+    expect(verify.compared).toBe(3);
+    expect(verify.agreement).toBe(1);
+  });
+});

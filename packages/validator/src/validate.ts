@@ -1,0 +1,348 @@
+/**
+ * validateCandidates: apply each BugCandidate in an isolated working copy, run (a
+ * selection of) the tests, compare with the per-test baseline and record a
+ * ValidationResult. Results are appended to a resumable JSONL file keyed by candidate id.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyPatch, patchFiles } from '@swe-forge/core/diff';
+import { runPool } from '@swe-forge/core/exec';
+import { readJsonlAll, ResumableJsonlWriter } from '@swe-forge/core/jsonl';
+import type { BugCandidate, TestStatus, ValidationResult, ValidationStatus } from '@swe-forge/core/schema';
+import type { Sandbox } from '@swe-forge/env-builder';
+import { ensureBaseline, type BaselineRecord } from './baseline.js';
+import { classify, type MissingPolicy, untrustworthyReason } from './compare.js';
+import { runTests, supportsPlugin, unparsableFiles } from './run.js';
+import { selectByCoverage, selectByFiles, type CoverageMap, type Selected, type TestSelection } from './selection.js';
+import type { ValidatorEnvironment } from './types.js';
+
+/** Options of {@link validateCandidates}. */
+export interface ValidateOptions {
+  /** Results file (JSONL of ValidationResult); the baseline, coverage map and logs go next to it. */
+  out: string;
+  /** Test selection (default `full`). */
+  tests?: TestSelection;
+  /** Parallel isolated working copies (default 1). */
+  workers?: number;
+  /** Per-candidate timeout of the test run in seconds (default 90). */
+  timeoutS?: number;
+  /** Show progress on a TTY (default true; always quiet when `CI` is set). */
+  progress?: boolean;
+  /** How a baseline test missing from the bug run is counted (default `fail`, see `classify`). */
+  missing?: MissingPolicy;
+  /** Re-run the FAIL_TO_PASS tests once more with the bug; keep only those that fail again. */
+  confirm?: boolean;
+  /** After validating, run the full suite on this many random candidates and compare F2P sets. */
+  verifySample?: number;
+  /** Seed of the verify sample (default 0). */
+  seed?: number;
+  /** Log lines (baseline progress, decisions). */
+  log?: (line: string) => void;
+}
+
+/** Files a validation run writes next to `out`. */
+export function validationPaths(out: string): { baseline: string; coverage: string; logs: string; verify: string } {
+  return { baseline: `${out}.baseline.json`, coverage: `${out}.coverage.json`, logs: `${out}.logs`, verify: `${out}.verify.json` };
+}
+
+interface Ctx {
+  env: ValidatorEnvironment;
+  baseline: BaselineRecord;
+  coverage: CoverageMap | null;
+  testSources: Map<string, string>;
+  mode: TestSelection;
+  timeoutMs: number;
+  missing: MissingPolicy;
+  confirm: boolean;
+  logsDir: string;
+}
+
+const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_');
+
+function select(ctx: Ctx, mode: TestSelection, patch: string): Selected {
+  const ids = Object.keys(ctx.baseline.tests);
+  if (mode === 'full') return { kind: 'full', reason: 'full suite requested' };
+  if (mode === 'files') return selectByFiles(patch, ids, ctx.testSources);
+  return selectByCoverage(ctx.coverage as CoverageMap, patch, ids);
+}
+
+/** Validate one candidate in one (reset) sandbox. `mode` may differ from ctx.mode (verify runs). */
+async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: TestSelection): Promise<ValidationResult> {
+  const t0 = Date.now();
+  const spec = ctx.env.spec;
+  const base = {
+    candidate_id: cand.id,
+    env_id: spec.id,
+    FAIL_TO_PASS: [] as string[],
+    PASS_TO_PASS: [] as string[],
+    FAIL_TO_FAIL: [] as string[],
+    PASS_TO_FAIL: [] as string[],
+    test_selection: mode,
+    candidate: cand,
+  };
+  const meta: Record<string, unknown> = { base_commit: spec.commit, repo: spec.repo };
+  const finish = (status: ValidationStatus, report: ValidationResult['report'], extra: Partial<ValidationResult> = {}): ValidationResult => ({
+    schema_version: '1.0',
+    ...base,
+    status,
+    report,
+    duration_s: (Date.now() - t0) / 1000,
+    meta,
+    ...extra,
+  });
+  const noRun = { exit_code: null, timed_out: false, duration_s: 0, n_tests: 0 };
+
+  await sb.reset();
+  try {
+    try {
+      await applyPatch(sb.root, cand.patch);
+    } catch (e) {
+      return finish('apply_failed', noRun, { error: (e as Error).message });
+    }
+    let sel = select(ctx, mode, cand.patch);
+    if (sel.kind !== 'full') {
+      // A patch that breaks a module's syntax breaks every importer: only the full suite shows that.
+      const broken = await unparsableFiles(sb, patchFiles(cand.patch));
+      if (broken.length > 0) sel = { kind: 'full', reason: `patched file(s) no longer parse: ${broken.join(', ')}` };
+    }
+    meta.selection = { kind: sel.kind, reason: sel.reason, n_selected: sel.kind === 'tests' ? sel.tests.length : sel.kind === 'full' ? Object.keys(ctx.baseline.tests).length : 0 };
+    if (sel.kind === 'none') return finish('no_f2p', noRun);
+
+    const selectIds = sel.kind === 'tests' ? sel.tests : null;
+    const run = await runTests(sb, spec, { select: selectIds, timeoutMs: ctx.timeoutMs });
+    const logPath = join(ctx.logsDir, `${safeName(cand.id)}${mode === ctx.mode ? '' : `.${mode}`}.txt`);
+    await writeFile(logPath, `$ ${run.command}\n# exit code: ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}\n${run.log}`);
+    const report = { exit_code: run.exitCode, timed_out: run.timedOut, duration_s: run.durationMs / 1000, log_path: logPath, n_tests: Object.keys(run.tests).length };
+    if (run.timedOut) return finish('timeout', report, { error: `the test run exceeded ${ctx.timeoutMs / 1000} s and was killed` });
+    const why = untrustworthyReason(run);
+    if (why) return finish('untrustworthy', report, { error: why });
+
+    const cls = classify(ctx.baseline.tests, run.tests, { ran: selectIds ?? undefined, flaky: ctx.baseline.flaky, missing: ctx.missing, log: run.log });
+    let PASS_TO_PASS = cls.PASS_TO_PASS;
+    if (selectIds) {
+      // Tests not selected did not execute the patched code: they keep their baseline status.
+      const chosen = new Set(selectIds);
+      const inferred = Object.entries(ctx.baseline.tests)
+        .filter(([id, s]) => s === 'PASSED' && !chosen.has(id))
+        .map(([id]) => id);
+      meta.p2p_inferred = inferred.length;
+      PASS_TO_PASS = [...PASS_TO_PASS, ...inferred].sort();
+    }
+    if (cls.missing.length) meta.missing = cls.missing;
+    if (cls.missingCountedFailed.length) meta.missing_counted_failed = cls.missingCountedFailed;
+    meta.flaky_excluded = cls.flakyExcluded;
+
+    let FAIL_TO_PASS = cls.FAIL_TO_PASS;
+    if (ctx.confirm && FAIL_TO_PASS.length > 0) {
+      const again = await runTests(sb, spec, { select: supportsPlugin(spec) ? FAIL_TO_PASS : null, timeoutMs: ctx.timeoutMs });
+      if (again.timedOut) return finish('timeout', report, { error: 'the confirmation run of the FAIL_TO_PASS tests timed out' });
+      const stillFailing = (id: string): boolean => {
+        const s: TestStatus | undefined = again.tests[id];
+        return s === 'FAILED' || s === 'ERROR' || (s === undefined && cls.missingCountedFailed.includes(id));
+      };
+      const unconfirmed = FAIL_TO_PASS.filter((id) => !stillFailing(id));
+      FAIL_TO_PASS = FAIL_TO_PASS.filter(stillFailing);
+      meta.confirmed = true;
+      if (unconfirmed.length) meta.unconfirmed_f2p = unconfirmed;
+    }
+    const status: ValidationStatus = FAIL_TO_PASS.length === 0 ? 'no_f2p' : PASS_TO_PASS.length === 0 ? 'no_p2p' : 'valid';
+    return finish(status, report, { FAIL_TO_PASS, PASS_TO_PASS, FAIL_TO_FAIL: cls.FAIL_TO_FAIL, PASS_TO_FAIL: cls.PASS_TO_FAIL });
+  } finally {
+    await sb.reset();
+  }
+}
+
+/** A small seeded PRNG (mulberry32) for reproducible samples. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle with a seeded PRNG (returns a new array). */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const rnd = seededRandom(seed);
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+async function readTestSources(sb: Sandbox, files: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of files) {
+    try {
+      out.set(f, await sb.readFile(f));
+    } catch {
+      // a test id whose file cannot be read (e.g. generated): the heuristic skips it
+    }
+  }
+  return out;
+}
+
+/**
+ * Validate bug candidates against an environment. Returns every result in the output
+ * file (including ones from earlier runs) and run statistics (counts per status, seconds
+ * per candidate, validations per minute, verify-sample agreement).
+ */
+export async function validateCandidates(
+  env: ValidatorEnvironment,
+  candidates: BugCandidate[],
+  opts: ValidateOptions,
+): Promise<{ results: ValidationResult[]; stats: Record<string, unknown> }> {
+  let mode: TestSelection = opts.tests ?? 'full';
+  const workers = Math.max(1, opts.workers ?? 1);
+  const timeoutMs = Math.round((opts.timeoutS ?? 90) * 1000);
+  const paths = validationPaths(opts.out);
+  await mkdir(paths.logs, { recursive: true });
+  if (mode !== 'full' && !supportsPlugin(env.spec)) {
+    opts.log?.(`--tests ${mode} needs a pytest environment; ${env.spec.id} uses ${env.spec.test_framework}: running the full suite`);
+    mode = 'full';
+  }
+  const sandboxes = await env.workers(Math.max(workers, mode === 'coverage' ? Math.min(3, workers) : Math.min(2, workers)));
+  const t0 = Date.now();
+  try {
+    const { baseline, coverage, reused } = await ensureBaseline(env, sandboxes, paths, { coverage: mode === 'coverage', timeoutMs, log: opts.log });
+    const testFiles = [...new Set(Object.keys(baseline.tests).map((id) => id.split('::')[0]))];
+    const ctx: Ctx = {
+      env,
+      baseline,
+      coverage,
+      testSources: mode === 'files' ? await readTestSources(sandboxes[0], testFiles) : new Map(),
+      mode,
+      timeoutMs,
+      missing: opts.missing ?? 'fail',
+      confirm: opts.confirm ?? false,
+      logsDir: paths.logs,
+    };
+    const baselineS = (Date.now() - t0) / 1000;
+
+    const free = [...sandboxes];
+    const withSandbox = async <T>(fn: (sb: Sandbox) => Promise<T>): Promise<T> => {
+      const sb = free.pop();
+      if (!sb) throw new Error('internal: no free sandbox (more concurrent tasks than workers)');
+      try {
+        return await fn(sb);
+      } finally {
+        free.push(sb);
+      }
+    };
+    const writer = await ResumableJsonlWriter.open<ValidationResult>(opts.out, { key: (r) => r.candidate_id, schema: 'ValidationResult' });
+    const tValidate = Date.now();
+    const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
+    const summary = await runPool(
+      unique.map((c) => ({ key: c.id, input: c })),
+      {
+        concurrency: sandboxes.length,
+        worker: (cand) => withSandbox((sb) => validateOne(sb, cand, ctx, mode)),
+        out: writer,
+        progress: opts.progress === false ? false : { label: `validate (${mode})` },
+        onError: (key, error) => {
+          const cand = unique.find((c) => c.id === key) as BugCandidate;
+          return {
+            schema_version: '1.0',
+            candidate_id: key,
+            env_id: env.spec.id,
+            status: 'error',
+            FAIL_TO_PASS: [],
+            PASS_TO_PASS: [],
+            FAIL_TO_FAIL: [],
+            PASS_TO_FAIL: [],
+            test_selection: mode,
+            report: { exit_code: null, timed_out: false, duration_s: 0, n_tests: 0 },
+            error: error.message,
+            candidate: cand,
+            duration_s: 0,
+            meta: { base_commit: env.spec.commit, repo: env.spec.repo },
+          };
+        },
+      },
+    );
+    const validateS = (Date.now() - tValidate) / 1000;
+    await writer.finalize();
+    const results = await readJsonlAll<ValidationResult>(opts.out);
+
+    const byStatus: Record<string, number> = {};
+    for (const r of results) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    const fresh = summary.results;
+    const perCandidate = fresh.length ? fresh.reduce((s, r) => s + r.duration_s, 0) / fresh.length : 0;
+    const stats: Record<string, unknown> = {
+      env_id: env.spec.id,
+      tests: mode,
+      workers: sandboxes.length,
+      candidates: unique.length,
+      validated_now: summary.done,
+      skipped_done: summary.skipped,
+      failed: summary.failed,
+      by_status: byStatus,
+      baseline: { reused, seconds: baselineS, tests: Object.keys(baseline.tests).length, flaky: baseline.flaky.length, full_duration_s: baseline.full_duration_s },
+      seconds_per_candidate: perCandidate,
+      validations_per_minute: validateS > 0 ? (summary.done / validateS) * 60 : 0,
+      wall_s: (Date.now() - t0) / 1000,
+    };
+    if (opts.verifySample && opts.verifySample > 0) {
+      stats.verify = await verifySample(results, ctx, opts.verifySample, opts.seed ?? 0, sandboxes.length, withSandbox);
+      await writeFile(paths.verify, JSON.stringify(stats.verify, null, 2));
+    }
+    return { results, stats };
+  } finally {
+    await Promise.all(sandboxes.map((sb) => sb.dispose()));
+  }
+}
+
+/**
+ * Run the full suite on `n` seeded-random candidates that were validated with a
+ * selection, and report how often the FAIL_TO_PASS sets are identical.
+ */
+async function verifySample(
+  results: ValidationResult[],
+  ctx: Ctx,
+  n: number,
+  seed: number,
+  concurrency: number,
+  withSandbox: <T>(fn: (sb: Sandbox) => Promise<T>) => Promise<T>,
+): Promise<Record<string, unknown>> {
+  const eligible = results.filter((r) => r.test_selection !== 'full' && ['valid', 'no_f2p', 'no_p2p'].includes(r.status));
+  const sample = seededShuffle(eligible, seed).slice(0, n);
+  const mismatches: { candidate_id: string; only_full: string[]; only_selected: string[] }[] = [];
+  let agree = 0;
+  let compared = 0;
+  let fullSeconds = 0;
+  await runPool(
+    sample.map((r) => ({ key: r.candidate_id, input: r })),
+    {
+      concurrency,
+      progress: false,
+      worker: async (r) => {
+        const full = await withSandbox((sb) => validateOne(sb, r.candidate, ctx, 'full'));
+        fullSeconds += full.duration_s;
+        if (!['valid', 'no_f2p', 'no_p2p'].includes(full.status)) return full;
+        compared++;
+        const a = new Set(full.FAIL_TO_PASS);
+        const b = new Set(r.FAIL_TO_PASS);
+        const onlyFull = [...a].filter((x) => !b.has(x));
+        const onlySel = [...b].filter((x) => !a.has(x));
+        if (onlyFull.length === 0 && onlySel.length === 0) agree++;
+        else mismatches.push({ candidate_id: r.candidate_id, only_full: onlyFull, only_selected: onlySel });
+        return full;
+      },
+    },
+  );
+  const selectedSeconds = sample.reduce((s, r) => s + r.duration_s, 0);
+  return {
+    sampled: sample.length,
+    compared,
+    identical_f2p: agree,
+    agreement: compared ? agree / compared : null,
+    full_seconds_per_candidate: compared ? fullSeconds / sample.length : null,
+    selected_seconds_per_candidate: sample.length ? selectedSeconds / sample.length : null,
+    mismatches,
+  };
+}
