@@ -69,7 +69,7 @@ export function demoConfig(repo: string, out: string, o: DemoOptions): PipelineC
     seed: 0,
     workers: o.workers ?? 2,
     env: { backend: 'venv', noIndex: true, findLinks: existsSync(wheelhouse) ? [wheelhouse] : undefined },
-    bugs: { maxBugsPerModifier: 3 },
+    bugs: { maxBugsPerModifier: 4 },
     validate: { tests: 'full', timeoutS: 60 },
     combine: { file: { maxCombos: 20, limitPerGroup: 2 }, module: { depth: 1, maxCombos: 20, limitPerGroup: 4 } },
     issues: {

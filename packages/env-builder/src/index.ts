@@ -10,3 +10,6 @@ export type { BuiltEnvironment, Environment, OpenOptions } from './environment.j
 export { LocalSandbox, SandboxError, bwrapAvailable } from './sandbox/local.js';
 export { scrubRepository, cloneWorkingCopy, ScrubError } from './scrub.js';
 export type { ScrubResult } from './scrub.js';
+export { containerSpec, findContainerRuntime, writeContainerContext, runInContainer, CONTAINER_RUNTIMES } from './container.js';
+export type { ContainerFormat, ContainerRuntime, ContainerSpecOptions } from './container.js';
+export { runCli } from './cli.js';

@@ -27,6 +27,8 @@ export interface PNode {
 export interface PythonParser {
   readonly kind: ParserKind;
   parse(text: string): PNode;
+  /** Parses and only reports whether the tree has an ERROR or MISSING node (no conversion). */
+  hasError(text: string): boolean;
 }
 
 interface CursorLike {
@@ -97,6 +99,15 @@ async function loadWasm(): Promise<PythonParser> {
         tree.delete();
       }
     },
+    hasError(text: string): boolean {
+      const tree = parser.parse(text);
+      if (!tree) throw new Error('tree-sitter (wasm) returned no tree');
+      try {
+        return tree.rootNode.hasError;
+      } finally {
+        tree.delete();
+      }
+    },
   };
 }
 
@@ -104,7 +115,7 @@ function loadNative(): PythonParser | null {
   try {
     const NativeParser = require('tree-sitter') as new () => {
       setLanguage(l: unknown): void;
-      parse(t: string, old?: unknown, opts?: { bufferSize?: number }): { walk(): CursorLike };
+      parse(t: string, old?: unknown, opts?: { bufferSize?: number }): { walk(): CursorLike; rootNode: { hasError: boolean } };
     };
     const language = require('tree-sitter-python') as unknown;
     const parser = new NativeParser();
@@ -115,6 +126,9 @@ function loadNative(): PythonParser | null {
       parse(text: string): PNode {
         // The binding reads input in chunks; a buffer larger than the text avoids many callbacks.
         return convert(parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 16) }).walk());
+      },
+      hasError(text: string): boolean {
+        return parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 16) }).rootNode.hasError;
       },
     };
   } catch {

@@ -95,10 +95,10 @@ export function mutateEntity(
       rejected.unchanged++;
       continue;
     }
-    let ok = !hasError(parser.parse(isolatedChunk(after, chunkStart, chunkEnd + delta)));
-    if (!ok && hasError(parser.parse(isolatedChunk(text, chunkStart, chunkEnd)))) {
+    let ok = !parser.hasError(isolatedChunk(after, chunkStart, chunkEnd + delta));
+    if (!ok && parser.hasError(isolatedChunk(text, chunkStart, chunkEnd))) {
       // The entity does not parse on its own (rare): check the whole file instead.
-      ok = !fileHasError && !hasError(parser.parse(after));
+      ok = !fileHasError && !parser.hasError(after);
     }
     if (!ok) {
       rejected.reparse++;

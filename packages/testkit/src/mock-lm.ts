@@ -30,6 +30,8 @@ export interface MockFailure {
   /** `retry-after-ms` header (OpenAI's millisecond variant). */
   retryAfterMs?: number;
   message?: string;
+  /** Send this JSON body instead of OpenAI's `{ error: { message } }` (e.g. vLLM's `{ object: 'error', message }`). */
+  body?: unknown;
 }
 
 /** What a rule matches: a substring or RegExp of the last user message, or a predicate. */
@@ -114,10 +116,11 @@ function unit(seed: string): number {
 /** Plausible logprobs for `content`: one entry per whitespace token, top alternatives below it. */
 export function generateLogprobs(content: string, topN: number): MockTokenLogprob[] {
   return roughTokens(content).map((token, i) => {
-    const logprob = -Math.round(unit(`${i}:${token}`) * 1500) / 1000 - 0.001; // (-1.5, 0)
+    const logprob = -(Math.round(unit(`${i}:${token}`) * 1500) + 1) / 1000; // [-1.501, -0.001]
     const top = [{ token, logprob }];
     for (let k = 1; k < topN; k++) {
-      top.push({ token: `${token.trimStart()}_alt${k}`, logprob: logprob - k - Math.round(unit(`${k}:${token}`) * 1000) / 1000 });
+      const alt = Math.round((logprob - k - unit(`${k}:${token}`)) * 1000) / 1000;
+      top.push({ token: `${token.trimStart()}_alt${k}`, logprob: alt });
     }
     return { token, logprob, top_logprobs: topN > 0 ? top : [] };
   });
@@ -206,7 +209,8 @@ export async function startMockLm(script: MockRule[], opts: MockLmOptions = {}):
       if (rule.fail.retryAfter !== undefined) headers['retry-after'] = String(rule.fail.retryAfter);
       if (rule.fail.retryAfterMs !== undefined) headers['retry-after-ms'] = String(rule.fail.retryAfterMs);
       const message = rule.fail.message ?? `injected ${rule.fail.status}`;
-      sendJson(res, rule.fail.status, { error: { message, type: 'server_error', code: String(rule.fail.status) } }, headers);
+      const errorBody = rule.fail.body ?? { error: { message, type: 'server_error', code: String(rule.fail.status) } };
+      sendJson(res, rule.fail.status, errorBody, headers);
       return;
     }
     const reply = typeof rule.reply === 'function' ? rule.reply(rec) : (rule.reply ?? {});
@@ -243,6 +247,8 @@ export async function startMockLm(script: MockRule[], opts: MockLmOptions = {}):
         stats.inFlight--;
       }
     };
+    // 'finish' fires once the answer is handed to the OS, before the client can react to it
+    res.on('finish', release);
     res.on('close', release);
     req.socket.on('close', release);
     handle(req, res).catch((error: unknown) => {

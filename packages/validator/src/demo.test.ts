@@ -3,15 +3,21 @@
  * procedural-style candidates validate into task instances; gold patches resolve 100%,
  * empty patches 0%, and a patch that edits the failing tests cannot cheat.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPatch, reversePatch } from '@swe-forge/core/diff';
+import { applyPatch, createPatch, reversePatch } from '@swe-forge/core/diff';
+import { run as run_ } from '@swe-forge/core/proc';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { TaskInstance, ValidationResult } from '@swe-forge/core/schema';
 import { copyDemoRepo, tempDir } from '@swe-forge/testkit';
+import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
+import { generateProceduralBugs } from '@swe-forge/procedural-bugs';
+import { combineBugs } from '@swe-forge/combine';
 import { runCli } from './cli.js';
+import { gatherInstances, yieldByStrategy } from './gather.js';
+import { validateCandidates } from './validate.js';
 import { testFile } from './compare.js';
 import { editCandidate } from './testing/candidates.js';
 
@@ -112,6 +118,13 @@ describe('validator on the demo repository (env-builder environment)', () => {
       );
       return { instance_id: i.instance_id, model_patch: patch };
     });
+    // without the restore the cheat would work: on the buggy tree + cheat, the F2P tests pass
+    const probe = join(tempDir('swe-forge-val-cheat-'), 'repo');
+    cpSync(repo, probe, { recursive: true });
+    await applyPatch(probe, instances[0].patch);
+    await applyPatch(probe, cheat[0].model_patch);
+    const direct = await run_(['python', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...instances[0].FAIL_TO_PASS], { cwd: probe, timeoutMs: 60_000 });
+    expect(direct.exitCode, direct.stdout).toBe(0);
     const cheated = await run('cheat', cheat);
     expect(cheated.resolved_instances).toBe(0);
     const one = JSON.parse(readFileSync(join(work, 'eval-cheat', instances[0].instance_id, 'report.json'), 'utf8'))[instances[0].instance_id];
@@ -119,4 +132,44 @@ describe('validator on the demo repository (env-builder environment)', () => {
     expect(one.patch_successfully_applied).toBe(true);
     expect(one.restored_files).toEqual([...new Set(instances[0].FAIL_TO_PASS.map(testFile))]);
   });
+
+  it('real procedural-bugs candidates validate into task instances (library API, coverage agrees with full)', async () => {
+    const { candidates: generated } = await generateProceduralBugs(repo, { seed: 7, maxBugsPerModifier: 1 });
+    expect(generated.length).toBeGreaterThan(10);
+    const env = await openEnvironment(await buildEnvironment(repo, { findLinks: ['/opt/pypi/files'], noIndex: true }));
+    try {
+      const out = join(work, 'procedural.jsonl');
+      const { results, stats } = await validateCandidates(env, generated, { out, tests: 'coverage', workers: 2, progress: false, verifySample: 6, seed: 3 });
+      expect(results).toHaveLength(generated.length);
+      const tasks = gatherInstances(results, { baseCommit: env.spec.commit });
+      expect(tasks.length).toBeGreaterThanOrEqual(5);
+      for (const t of tasks) expect(t.base_commit).toBe(env.spec.commit);
+      expect(yieldByStrategy(results).reduce((n, r) => n + r.valid, 0)).toBe(tasks.length);
+      expect((stats.verify as { agreement: number }).agreement).toBe(1);
+    } finally {
+      await env.dispose();
+    }
+  });
+
+  it('combined bugs (same file) re-validate into harder task instances', async () => {
+    expect(instances.length).toBe(4);
+    const combined = await combineBugs(instances, { mode: 'file', size: 2, repoDir: repo });
+    expect(combined.map((c) => c.files[0]).sort()).toEqual(['minibank/money.py', 'minibank/rules.py']);
+    const env = await openEnvironment(await buildEnvironment(repo, { findLinks: ['/opt/pypi/files'], noIndex: true }));
+    try {
+      const { results } = await validateCandidates(env, combined, { out: join(work, 'combined.jsonl'), tests: 'coverage', workers: 2, progress: false });
+      const tasks = gatherInstances(results);
+      expect(tasks).toHaveLength(2);
+      for (const t of tasks) {
+        expect(t.strategy).toBe('combine_file');
+        const parts = instances.filter((i) => (combined.find((c) => c.patch === t.patch)!.meta.components as string[]).includes(i.instance_id));
+        // the bundle breaks at least every test either component breaks
+        const union = new Set(parts.flatMap((p) => p.FAIL_TO_PASS));
+        for (const id of union) expect(t.FAIL_TO_PASS).toContain(id);
+      }
+    } finally {
+      await env.dispose();
+    }
+  });
 });
+

@@ -10,7 +10,7 @@
  * A test that is not selected is assumed to keep its baseline status; the validator
  * counts unselected baseline-passing tests as PASS_TO_PASS (recorded as `p2p_inferred`).
  */
-import { parsePatch, touchedLines } from '@swe-forge/core/diff';
+import { parsePatch } from '@swe-forge/core/diff';
 import { testFile } from './compare.js';
 
 /** Test selection mode. */
@@ -83,7 +83,7 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
 /**
  * `coverage` selection from one instrumented baseline run.
  *
- * For each patched old-side line (core's `touchedLines`) of a Python source file:
+ * For each patched old-side line of a Python source file ({@link codeTouchedLines}):
  * - the line is mapped to the innermost function containing it (a line in the header of
  *   a nested function — decorators, signature — maps to the enclosing function, because
  *   that header runs when the outer function runs);
@@ -99,7 +99,7 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
   const chosen = new Set<string>();
-  const touched = touchedLines(patch);
+  const touched = codeTouchedLines(patch);
   for (const fp of parsePatch(patch)) {
     const path = (fp.newPath ?? fp.oldPath) as string;
     if (!path.endsWith('.py') || /(^|\/)conftest\.py$/.test(path)) return { kind: 'full', reason: `patch touches ${path}` };
@@ -140,4 +140,52 @@ export function enclosingFunction(funcs: readonly [number, number, number][], li
   const inner = containing[0];
   if (line < inner[2] && containing.length > 1) return containing[1];
   return inner;
+}
+
+const NOT_CODE = /^\s*(#.*)?$/;
+
+/**
+ * Old-side line numbers a patch changes, per file, ignoring removed blank and comment-only
+ * lines (removing them changes nothing). Within each run of changed lines: every removed
+ * code line; and for a run that adds code but removes none (an insertion), the first
+ * removed line of the run or else the line before it — where the new code lands.
+ */
+export function codeTouchedLines(patch: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const fp of parsePatch(patch)) {
+    if (fp.oldPath === null) continue;
+    const set = new Set<number>(out.get(fp.oldPath) ?? []);
+    for (const h of fp.hunks) {
+      let line = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart;
+      let run: { start: number; firstMinus: number | null; minusCode: number[]; plusCode: boolean } | null = null;
+      const flush = (): void => {
+        if (!run) return;
+        for (const l of run.minusCode) set.add(l);
+        if (run.plusCode && run.minusCode.length === 0) {
+          const at = run.firstMinus ?? run.start - 1;
+          if (at >= 1) set.add(at);
+          else set.add(1);
+        }
+        run = null;
+      };
+      for (const text of h.lines) {
+        const c = text[0];
+        if (c === '\\') continue;
+        if (c === ' ') {
+          flush();
+          line++;
+          continue;
+        }
+        run ??= { start: line, firstMinus: null, minusCode: [], plusCode: false };
+        if (c === '-') {
+          run.firstMinus ??= line;
+          if (!NOT_CODE.test(text.slice(1))) run.minusCode.push(line);
+          line++;
+        } else if (c === '+' && !NOT_CODE.test(text.slice(1))) run.plusCode = true;
+      }
+      flush();
+    }
+    out.set(fp.oldPath, [...set].sort((a, b) => a - b));
+  }
+  return out;
 }

@@ -206,7 +206,7 @@ export async function validateCandidates(
     opts.log?.(`--tests ${mode} needs a pytest environment; ${env.spec.id} uses ${env.spec.test_framework}: running the full suite`);
     mode = 'full';
   }
-  const sandboxes = await env.workers(Math.max(workers, mode === 'coverage' ? Math.min(3, workers) : Math.min(2, workers)));
+  const sandboxes = await env.workers(workers);
   const t0 = Date.now();
   try {
     const { baseline, coverage, reused } = await ensureBaseline(env, sandboxes, paths, { coverage: mode === 'coverage', timeoutMs, log: opts.log });
@@ -250,7 +250,7 @@ export async function validateCandidates(
             schema_version: '1.0',
             candidate_id: key,
             env_id: env.spec.id,
-            status: 'error',
+            status: 'error' as const,
             FAIL_TO_PASS: [],
             PASS_TO_PASS: [],
             FAIL_TO_FAIL: [],

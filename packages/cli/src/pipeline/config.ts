@@ -17,7 +17,7 @@ export interface PipelineConfig {
   /** Parallel workers for validation (default 2). */
   workers: number;
   env: { backend?: 'venv' | 'bwrap'; python?: string; findLinks?: string[]; noIndex?: boolean; indexUrl?: string; cacheDir?: string; extraPackages?: string[] };
-  bugs: { modifiers?: string[]; maxBugsPerModifier?: number; maxEntities?: number; likelihood?: number; include?: string[]; exclude?: string[] };
+  bugs: { modifiers?: string[]; workers?: number; maxBugsPerModifier?: number; maxEntities?: number; likelihood?: number; include?: string[]; exclude?: string[] };
   validate: { tests: 'full' | 'files' | 'coverage'; timeoutS: number };
   combine: { file?: CombineStage; module?: CombineStage & { depth?: number } };
   issues: {
@@ -146,6 +146,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     },
     bugs: {
       modifiers: strs(bugs, 'modifiers', 'bugs.'),
+      workers: num(bugs, 'workers', 'bugs.', 1),
       maxBugsPerModifier: num(bugs, 'max_bugs_per_modifier', 'bugs.', 1),
       maxEntities: num(bugs, 'max_entities', 'bugs.', 1),
       likelihood: num(bugs, 'likelihood', 'bugs.'),

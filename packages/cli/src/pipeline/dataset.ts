@@ -65,7 +65,7 @@ export function toDatasetRow(inst: TaskInstance, chosen: TaskInstance | undefine
       files: Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : [],
       entities: Array.isArray(entities) ? entities.map((e) => str((e as { name?: unknown })?.name)).filter(Boolean) : [],
       issue_strategy: chosenStrategy ?? '',
-      issue_template: str(iw.template),
+      issue_template: str(iw.template) || str(((texts.template?.meta as Record<string, unknown> | undefined)?.issue_writer as Record<string, unknown> | undefined)?.template),
       problem_statements,
       issue_cost_usd: num(iw.cost_usd),
       issue_prompt_tokens: num(iw.prompt_tokens),

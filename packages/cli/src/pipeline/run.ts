@@ -158,7 +158,6 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
         const { candidates: c, stats } = await bugsMod.generateProceduralBugs(cfg.repo, {
           ...cfg.bugs,
           seed: cfg.seed,
-          workers: cfg.workers,
           envId: spec.id,
           repo: repoName,
           progress: opts.progress,

@@ -33,8 +33,39 @@ export function diffLines(aLines: readonly string[], bLines: readonly string[]):
   const b = Int32Array.from(bLines.slice(pre, bLines.length - suf), intern);
   const deleted = new Uint8Array(aLines.length);
   const inserted = new Uint8Array(bLines.length);
-  compare(a, 0, a.length, b, 0, b.length, deleted.subarray(pre, aLines.length - suf), inserted.subarray(pre, bLines.length - suf));
+  // A line that never occurs on the other side can only be a deletion/insertion (git's
+  // xdl_cleanup_records does the same): drop those before the search. The longest common
+  // subsequence is unchanged, so the diff stays minimal, but rewrites shrink a lot.
+  const inA = new Uint8Array(ids.size);
+  const inB = new Uint8Array(ids.size);
+  for (let i = 0; i < a.length; i++) inA[a[i]] = 1;
+  for (let j = 0; j < b.length; j++) inB[b[j]] = 1;
+  const keepA = filterIndex(a, inB);
+  const keepB = filterIndex(b, inA);
+  const delMid = deleted.subarray(pre, aLines.length - suf);
+  const insMid = inserted.subarray(pre, bLines.length - suf);
+  if (keepA.length === a.length && keepB.length === b.length) {
+    compare(a, 0, a.length, b, 0, b.length, delMid, insMid);
+  } else {
+    const a2 = keepA.map((i) => a[i]);
+    const b2 = keepB.map((j) => b[j]);
+    const del2 = new Uint8Array(a2.length);
+    const ins2 = new Uint8Array(b2.length);
+    compare(a2, 0, a2.length, b2, 0, b2.length, del2, ins2);
+    delMid.fill(1);
+    insMid.fill(1);
+    for (let k = 0; k < keepA.length; k++) delMid[keepA[k]] = del2[k];
+    for (let k = 0; k < keepB.length; k++) insMid[keepB[k]] = ins2[k];
+  }
   return { deleted, inserted };
+}
+
+/** Positions of `xs` whose line also occurs on the other side. */
+function filterIndex(xs: Int32Array, other: Uint8Array): Int32Array {
+  const out = new Int32Array(xs.length);
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (other[xs[i]]) out[n++] = i;
+  return out.subarray(0, n);
 }
 
 function compare(

@@ -169,6 +169,8 @@ describe('parsePatch', () => {
     expect(() => parsePatch('--- a/f\n+++ b/f\n@@ -x +y @@\n')).toThrow(/malformed hunk header/);
     expect(() => parsePatch('--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n*b\n')).toThrow(/unexpected line.*patch line 5/);
     expect(() => parsePatch('@@ -1 +1 @@\n-a\n+b\n')).toThrow(/without a file header/);
+    // counts too small: the extra '+' line must not be dropped silently
+    expect(() => parsePatch('--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n+c\n')).toThrow(/more lines than its header counts.*patch line 6/);
   });
 
   it('returns no files for an empty patch', () => {

@@ -144,6 +144,15 @@ export function parsePatch(patch: string): FilePatch[] {
         i++;
       }
       if (i < lines.length && lines[i].startsWith('\\')) hunk.lines.push(lines[i++]);
+      if (i < lines.length) {
+        // A '+'/'-' line right after a complete hunk means the header's counts are wrong; taking
+        // it for junk would silently drop part of the change. ('-- ' is a mail signature.)
+        const next = lines[i];
+        const isHeader = next.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ');
+        if ((next[0] === '+' || next[0] === '-') && !isHeader && next !== '-- ' && next !== '--') {
+          throw new PatchParseError(`hunk '${line}' has more lines than its header counts (fix the counts or regenerate the patch)`, i + 1);
+        }
+      }
       cur.hunks.push(hunk);
       continue;
     }
@@ -332,7 +341,8 @@ export function patchStats(patch: string): { files: number; added: number; remov
  * Per old-side path (files the patch creates are absent): sorted 1-based line numbers of
  * - every removed or modified line ('-' lines), and
  * - for a pure insertion (a run of '+' lines with no '-' in it), the old line just before the
- *   insertion point, or line 1 when inserting at the top of a non-empty file.
+ *   insertion point, or line 1 when inserting at the top of a file (only known when the hunk
+ *   shows old lines: a `@@ -0,0` hunk adds nothing).
  * Context lines are not included.
  */
 export function touchedLines(patch: string): Map<string, number[]> {

@@ -169,6 +169,7 @@ export class LmClient {
       maxRetries: 0, // retries are ours (Retry-After, jitter, clear final error)
       timeout: o.timeoutMs ?? 600_000,
       logLevel: 'off',
+      fetch: normalizingFetch,
     });
   }
 
@@ -250,7 +251,7 @@ export class LmClient {
     for (let attempt = 1; ; attempt++) {
       try {
         const completion = await this.sdk.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming);
-        return this.toResponse(body, completion);
+        return this.toResponse(body, completion, attempt);
       } catch (error) {
         if (error instanceof LmError) throw error;
         const { status, message, retryable, headers } = classifyError(error);
@@ -284,11 +285,11 @@ export class LmClient {
     return 'check the request parameters and the model name';
   }
 
-  private toResponse(body: Record<string, unknown>, completion: ChatCompletion): LmResponse {
+  private toResponse(body: Record<string, unknown>, completion: ChatCompletion, attempt: number): LmResponse {
     const choice = completion.choices?.[0];
     if (!choice) {
       throw new LmError(`LM request to ${this.opts.baseURL} returned no choices for model ${String(body.model)}; check the server`, {
-        attempts: 1,
+        attempts: attempt,
       });
     }
     const usage = {
@@ -316,6 +317,31 @@ export class LmClient {
     }
     return out;
   }
+}
+
+/**
+ * vLLM/SGLang answer errors as `{ object: 'error', message }` and FastAPI as `{ detail }`;
+ * the SDK only reads `{ error: { message } }` and would report "(no body)". Rewrap them so
+ * the server's own message reaches the LmError.
+ */
+async function normalizingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const res = await fetch(input, init);
+  if (res.ok || !(res.headers.get('content-type') ?? '').includes('json')) return res;
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+  const b = body as { error?: unknown; message?: unknown; detail?: unknown; type?: unknown };
+  if (b && typeof b === 'object' && b.error === undefined && (b.message !== undefined || b.detail !== undefined)) {
+    const message = typeof b.message === 'string' ? b.message : JSON.stringify(b.message ?? b.detail);
+    body = { error: { message, type: typeof b.type === 'string' ? b.type : undefined } };
+  }
+  const headers = new Headers(res.headers);
+  headers.delete('content-length');
+  return new Response(JSON.stringify(body), { status: res.status, statusText: res.statusText, headers });
 }
 
 function classifyError(error: unknown): { status?: number; message: string; retryable: boolean; headers?: Headers } {

@@ -70,10 +70,12 @@ describe('LmClient retries', () => {
   });
 
   it('retries a request that times out', async () => {
-    const s = await mock([{ delayMs: 2000, reply: { content: 'late' }, times: 1 }, { reply: { content: 'on time' } }]);
-    const res = await client(s, { timeoutMs: 200 }).chat({ messages: user('slow') });
+    const s = await mock([{ delayMs: 10_000, reply: { content: 'late' }, times: 1 }, { reply: { content: 'on time' } }]);
+    const t0 = Date.now();
+    const res = await client(s, { timeoutMs: 500 }).chat({ messages: user('slow') });
     expect(res.content).toBe('on time');
-    expect(s.requests).toHaveLength(2);
+    expect(Date.now() - t0).toBeLessThan(5000); // gave up on the slow attempt, did not wait it out
+    expect(s.requests.map((r) => r.rule)).toEqual([0, 1]);
   });
 
   it('fails with a clear error after the retry budget', async () => {
@@ -95,6 +97,17 @@ describe('LmClient retries', () => {
     expect(err.status).toBe(404);
     expect(err.message).toMatch(/failed after 1 attempt: 404 .*no rule matches the last user message "other prompt"; check the base URL/);
     expect(s.requests).toHaveLength(1);
+  });
+
+  it("reports vLLM/FastAPI-shaped error bodies with the server's message", async () => {
+    const s = await mock([
+      { match: 'long', fail: { status: 400, body: { object: 'error', message: "This model's maximum context length is 4096 tokens", type: 'BadRequestError', code: 400 } } },
+      { match: 'shape', fail: { status: 422, body: { detail: [{ loc: ['body', 'messages'], msg: 'field required' }] } } },
+    ]);
+    const long = (await client(s).chat({ messages: user('long') }).catch((e: unknown) => e)) as LmError;
+    expect(long.message).toMatch(/failed after 1 attempt: 400 This model's maximum context length is 4096 tokens; check the request/);
+    const shape = (await client(s).chat({ messages: user('shape') }).catch((e: unknown) => e)) as LmError;
+    expect(shape.message).toContain('422 [{"loc":["body","messages"],"msg":"field required"}]');
   });
 
   it('fails after the budget when nothing listens', async () => {

@@ -68,10 +68,26 @@ export const KILL_GRACE_MS = 2000;
 const POLL_MS = 25;
 // How long to wait for the pipes to close once the whole process group is gone.
 const DRAIN_MS = 500;
+// After SIGKILL, how long to wait for the leader's exit before resolving anyway.
+const HARD_STOP_MS = 5000;
 
 // Process groups still running; killed with SIGKILL when this process exits or is signalled.
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
+// One registry per process, shared by every copy of this module (two installed versions of
+// core, or a bundle), so the signal handlers below exist once and can tell others' apart.
+interface Registry {
+  liveGroups: Set<number>;
+  exitHookInstalled: boolean;
+  signalHandlers: Map<NodeJS.Signals, () => void>;
+}
+const REGISTRY_KEY = Symbol.for('@swe-forge/core/proc.registry');
+const registry: Registry = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Registry | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = {
+    liveGroups: new Set<number>(),
+    exitHookInstalled: false,
+    signalHandlers: new Map(),
+  } satisfies Registry) as Registry;
+const liveGroups = registry.liveGroups;
+const signalHandlers = registry.signalHandlers;
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function killAllLiveGroups(): void {
@@ -96,12 +112,10 @@ function onParentSignal(sig: NodeJS.Signals): void {
   }
 }
 
-const signalHandlers = new Map<NodeJS.Signals, () => void>();
-
 function addSignalHooks(): void {
-  if (!exitHookInstalled) {
+  if (!registry.exitHookInstalled) {
     process.on('exit', killAllLiveGroups);
-    exitHookInstalled = true;
+    registry.exitHookInstalled = true;
   }
   if (signalHandlers.size > 0) return;
   for (const sig of FORWARDED_SIGNALS) {
@@ -188,10 +202,19 @@ function spawnHint(code: string | undefined, command: string, cwd: string | unde
 
 /** Runs `cmd` (argv form, no shell) in its own process group; resolves once the group is dead. */
 export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return start(cmd, opts, cmd[0]);
+}
+
+/** Runs `cmd` with `bash -c` in its own process group; same semantics as {@link run}. */
+export function runShell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
+  return start(['bash', '-c', cmd], opts, cmd.length > 80 ? `bash -c ${cmd.slice(0, 77)}...` : `bash -c ${cmd}`);
+}
+
+function start(cmd: string[], opts: RunOptions, label: string | undefined): Promise<RunResult> {
   if (cmd.length === 0 || !cmd[0]) {
     return Promise.reject(new ProcError('cannot run an empty command: pass argv like ["python", "-V"]', ''));
   }
-  const command = cmd[0];
+  const command = label ?? cmd[0];
   if (opts.signal?.aborted) {
     return Promise.reject(
       new ProcError(`'${command}' was not started: the signal was already aborted`, command, 'ABORT_ERR', {
@@ -205,7 +228,7 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     let child;
     try {
-      child = spawn(command, cmd.slice(1), {
+      child = spawn(cmd[0], cmd.slice(1), {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
         detached: true, // own process group: -pid addresses the whole tree
@@ -215,7 +238,7 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       reject(
-        new ProcError(`failed to start '${command}': ${(err as Error).message}: ${spawnHint(code, command, opts.cwd)}`, command, code, {
+        new ProcError(`failed to start '${command}': ${(err as Error).message}: ${spawnHint(code, cmd[0], opts.cwd)}`, command, code, {
           cause: err,
         }),
       );
@@ -241,6 +264,7 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
       if (settled) return;
       settled = true;
       for (const t of timers) clearTimeout(t);
+      clearTimeout(drainTimer);
       clearInterval(poller);
       opts.signal?.removeEventListener('abort', onAbort);
       if (pgid !== undefined) unregisterGroup(pgid);
@@ -255,27 +279,31 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
       });
     };
 
-    // Done when the leader exited, its pipes closed (or we gave up on them after SIGKILL) and
-    // no group member is left running.
+    // Done when the leader exited, no group member is left running (or SIGKILL went out) and
+    // the pipes closed. A process that left the group (setsid, e.g. a daemon started by the
+    // tests) may hold the pipes open forever: after DRAIN_MS we stop reading them; it is
+    // outside our process group and not ours to kill.
     let drainTimer: NodeJS.Timeout | undefined;
+    let poller: NodeJS.Timeout | undefined;
+    const stopReading = (): void => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    };
     const maybeFinish = (): void => {
       if (settled || !exited) return;
-      if (pgid !== undefined && !killed && processGroupAlive(pgid)) return;
-      if (closed || killed) {
+      if (!killed && pgid !== undefined && processGroupAlive(pgid)) {
+        // Grandchildren outlive the leader: poll until they are gone (kill() is under way).
+        poller ??= setInterval(maybeFinish, POLL_MS);
+        return;
+      }
+      if (closed) {
         finish();
         return;
       }
-      // The group is gone but the pipes are still open: a process that left the group (setsid,
-      // e.g. a daemon started by the tests) inherited them. Take what arrives shortly, then stop
-      // waiting for it; it is outside our process group and not ours to kill.
-      if (drainTimer === undefined) {
-        drainTimer = setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          finish();
-        }, DRAIN_MS);
-        timers.push(drainTimer);
-      }
+      drainTimer ??= setTimeout(() => {
+        stopReading();
+        finish();
+      }, DRAIN_MS);
     };
 
     const kill = (): void => {
@@ -286,34 +314,28 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
         setTimeout(() => {
           killed = true;
           signalGroup(pgid, 'SIGKILL');
-          // Pipes held by a process outside the group (setsid) would keep 'close' away forever.
+          maybeFinish();
+          // A leader stuck in uninterruptible sleep may not even die from SIGKILL: do not hang.
           timers.push(
             setTimeout(() => {
-              child.stdout?.destroy();
-              child.stderr?.destroy();
-              maybeFinish();
-            }, 250).unref(),
+              if (settled) return;
+              exitSignal ??= 'SIGKILL';
+              stopReading();
+              finish();
+            }, HARD_STOP_MS),
           );
-          maybeFinish();
         }, KILL_GRACE_MS),
       );
     };
 
     const onAbort = (): void => kill();
 
-    // Polls for the group to die after the leader exited (grandchildren may outlive it).
-    const poller = setInterval(() => {
-      if (exited) maybeFinish();
-    }, POLL_MS);
-    poller.unref?.();
-
     child.on('error', (e: NodeJS.ErrnoException) => {
       // After a successful spawn an 'error' only means a failed kill(); the exit still arrives.
       if (pgid !== undefined || settled) return;
       settled = true;
-      clearInterval(poller);
       reject(
-        new ProcError(`failed to start '${command}': ${e.message}: ${spawnHint(e.code, command, opts.cwd)}`, command, e.code, {
+        new ProcError(`failed to start '${command}': ${e.message}: ${spawnHint(e.code, cmd[0], opts.cwd)}`, command, e.code, {
           cause: e,
         }),
       );
@@ -366,9 +388,4 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
       maybeFinish();
     });
   });
-}
-
-/** Runs `cmd` with `bash -c` in its own process group; same semantics as {@link run}. */
-export function runShell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
-  return run(['bash', '-c', cmd], opts);
 }

@@ -147,6 +147,18 @@ describe('timeouts kill the whole process group', () => {
     expect(await waitDead(await readPid(pidfile))).toBe(true);
   });
 
+  it('SIGKILLs a leader that ignores SIGTERM and keeps its output', async () => {
+    const r = await runShell(`echo before; trap '' TERM; sleep 300`, { timeoutMs: 300 });
+    expect(r).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL', stdout: 'before\n' });
+    expect(r.durationMs).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('runs many commands concurrently without mixing their output', async () => {
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => runShell(`echo ${i}; echo e${i} >&2; exit ${i % 3}`)));
+    rs.forEach((r, i) => expect([r.stdout, r.stderr, r.exitCode]).toEqual([`${i}\n`, `e${i}\n`, i % 3]));
+    expect(liveProcessGroups()).toBe(0);
+  });
+
   it('returns when a process that left the group (setsid) keeps the pipes open', async () => {
     const pidfile = join(dir, 'setsid.pid');
     const t0 = Date.now();

@@ -66,6 +66,8 @@ function* tags(xml: string): Generator<{ element: Element; kind: 'open' | 'close
   }
 }
 
+const DATA_EXTENSIONS = new Set(['txt', 'rst', 'md', 'yaml', 'yml', 'json', 'toml', 'ini', 'cfg', 'feature', 'ipynb']);
+
 /**
  * Turn a JUnit `classname` + `name` (+ optional `file`) into a pytest node id.
  * pytest writes `classname="tests.test_x.TestC" name="test_y[param]"` for
@@ -82,6 +84,13 @@ export function junitNodeId(classname: string, name: string, file?: string): str
   const parts = classname.split('.');
   let path: string;
   let classes: string[];
+  // Items collected from non-Python files keep their extension as the last dotted part:
+  // `tests/examplefiles/a/b.abnf::` (pygments) -> classname "tests.examplefiles.a.b.abnf",
+  // name "" ; `docs/index.rst::index.rst` (doctest) -> "docs.index.rst".
+  const last = parts[parts.length - 1];
+  if (!file && parts.length > 1 && (name === '' || DATA_EXTENSIONS.has(last))) {
+    return `${parts.slice(0, -1).join('/')}.${last}::${name}`;
+  }
   if (file) {
     path = file.replace(/\\/g, '/');
     const modParts = path.replace(/\.py$/, '').split('/').length;

@@ -170,6 +170,10 @@ describe('parseJUnitXml', () => {
 
   it('uses the file attribute when present and names bad input in its error', () => {
     expect(junitNodeId('tests.v1.test_x.TestC', 'test_y', 'tests/v1/test_x.py')).toBe('tests/v1/test_x.py::TestC::test_y');
+    // items from non-Python files (pygments' example files, doctests in .rst)
+    expect(junitNodeId('tests.examplefiles.abnf.abnf_example1.abnf', '')).toBe('tests/examplefiles/abnf/abnf_example1.abnf::');
+    expect(junitNodeId('docs.index.rst', 'index.rst')).toBe('docs/index.rst::index.rst');
+    expect(junitNodeId('boltons.strutils', 'boltons.strutils.slugify')).toBe('boltons/strutils.py::boltons.strutils.slugify');
     expect(() => parseJUnitXml('PASSED tests/test_a.py::test_x')).toThrow(JUnitParseError);
     expect(() => parseJUnitXml('PASSED tests/test_a.py::test_x')).toThrow(/--junitxml/);
   });
@@ -194,6 +198,15 @@ describe('parseUnittestLog on captured python -m unittest -v output', () => {
       'calc.test_calc.TestDocFail.test_doc_fail': 'FAILED',
       test_missing: 'ERROR', // module that failed to import
     });
+  });
+
+  it('reads the same run printed by Python 3.8 (old format) and 3.13 identically', () => {
+    const old = fixture('unittest-verbose-py3.8.txt');
+    expect(old).toContain('test_ok (calc.test_calc.TestAdd) ... ok');
+    // 3.8 prints no result for a test whose subtest failed: the next test follows on that line
+    expect(old).toMatch(/test_subtests \(calc\.test_calc\.TestAdd\) \.\.\. test_unexpected_success/);
+    expect(parseUnittestLog(old)).toEqual(tests);
+    expect(parseUnittestLog(fixture('unittest-verbose-py3.13.txt'))).toEqual(tests);
   });
 
   it('reads the pre-3.11 format `test_x (module.Class)`', () => {

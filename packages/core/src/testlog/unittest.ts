@@ -3,7 +3,7 @@ import { mergeStatus, stripAnsi } from './common.js';
 
 // `test_x (pkg.mod.Class.test_x)` (Python 3.11+) or `test_x (pkg.mod.Class)` (older)
 const DESC = String.raw`(\w+) \(([\w.]+)\)`;
-const RESULT_LINE = new RegExp(String.raw`^${DESC}(?: .*?)? \.\.\. ?(.*)$`);
+const RESULT_LINE = new RegExp(String.raw`^${DESC} \.\.\. ?(.*)$`);
 const SUBTEST_LINE = new RegExp(String.raw`^\s+${DESC} .* \.\.\. ?(.*)$`);
 const HEADER_LINE = new RegExp(String.raw`^${DESC}$`);
 // a docstring description line: `First docstring line ... ok`
@@ -71,16 +71,27 @@ export function parseUnittestLog(text: string): Record<string, TestStatus> {
       pending = null;
       continue;
     }
-    const res = RESULT_LINE.exec(line);
+    let res = RESULT_LINE.exec(line);
     if (res) {
-      const id = unittestId(res[1], res[2]);
-      const st = statusOf(res[3]);
       header = null;
-      if (st) {
-        mergeStatus(out, id, st);
-        pending = null;
-      } else {
+      // Python < 3.11 prints nothing after a test whose subtest failed, so the next
+      // test's description can follow on the same line: `test_a (m.C) ... test_b (m.C) ... ok`
+      while (res) {
+        const id = unittestId(res[1], res[2]);
+        const st = statusOf(res[3]);
+        if (st) {
+          mergeStatus(out, id, st);
+          pending = null;
+          break;
+        }
         pending = id;
+        const rest = res[3];
+        res = RESULT_LINE.exec(rest);
+        if (!res && HEADER_LINE.test(rest)) {
+          const h = HEADER_LINE.exec(rest)!;
+          header = unittestId(h[1], h[2]);
+          pending = null;
+        }
       }
       continue;
     }

@@ -121,7 +121,7 @@ export function meaningfulTail(text: string, n = 15): string[] {
   return stripAnsi(text)
     .split('\n')
     .map((l) => l.trimEnd())
-    .filter((l) => l.trim() && !/^[=_-]{5,}\s*$/.test(l.trim()) && !/^\s*warnings\.warn/.test(l))
+    .filter((l, i, all) => l.trim() && !/^[=_-]{5,}\s*$/.test(l.trim()) && !/^\s*warnings\.warn/.test(l) && !(i < all.length - 1 && /^={3,} [A-Za-z ]+ ={3,}$/.test(l.trim())))
     .slice(-n);
 }
 
@@ -293,7 +293,7 @@ async function findFixes(ctx: Ctx, out: string, testCmd: string): Promise<Fix[]>
   for (const mod of mods) {
     const top = mod.split('.')[0];
     if (own.has(top)) continue;
-    if (!wheelhouse) wheelhouse = ctx.opts.findLinks?.length ? await wheelhouseIndex(ctx.opts.findLinks, ctx.python, ctx.cacheDir) : {};
+    if (!wheelhouse) wheelhouse = ctx.opts.findLinks?.length ? await wheelhouseIndex(ctx.opts.findLinks, ctx.python, String(ctx.pipEnv.PIP_CACHE_DIR)) : {};
     const { dist, source } = distributionFor(mod, wheelhouse);
     fixes.push({ kind: 'install', dist, why: `ModuleNotFoundError '${mod}' → ${dist} (${source})` });
   }

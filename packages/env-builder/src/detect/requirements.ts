@@ -61,7 +61,7 @@ export function parseRequirementsText(text: string): RequirementsFile {
     if ((m = /^(?:-r|--requirement)\s*=?\s*(\S+)/.exec(line))) out.includes.push(m[1]);
     else if ((m = /^(?:-e|--editable)\s*=?\s*(\S+)/.exec(line))) out.editables.push(m[1]);
     else if (line.startsWith('-')) continue;
-    else out.requirements.push(line);
+    else out.requirements.push(line.replace(/\s+--[a-z-]+(=\S+)?/g, '').trim());
   }
   return out;
 }

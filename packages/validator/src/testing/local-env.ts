@@ -20,7 +20,7 @@ class GitSandbox implements Sandbox {
   readonly backend = 'venv';
   constructor(readonly root: string) {}
   async exec(cmd: string, opts: SandboxExecOptions = {}): Promise<SandboxExecResult> {
-    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...opts.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...opts.env };
     delete env.PYTHONPATH;
     if (opts.env?.PYTHONPATH) env.PYTHONPATH = opts.env.PYTHONPATH;
     const r = await runShell(cmd, { cwd: opts.cwd ? join(this.root, opts.cwd) : this.root, env, timeoutMs: opts.timeoutMs, maxOutputBytes: opts.maxOutputBytes });

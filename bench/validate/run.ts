@@ -1,0 +1,82 @@
+/**
+ * bench/validate: validations per minute and seconds per candidate for `--tests full` and
+ * `--tests coverage` on a repository given by path, plus the verify-sample agreement
+ * (how often coverage selection finds exactly the FAIL_TO_PASS set of the full suite).
+ *
+ *   node --conditions=@swe-forge/source --import tsx bench/validate/run.ts <repo-dir> \
+ *     [--n 30] [--sample 10] [--workers 1] [--timeout 300] [--seed 0] [--work DIR] [--candidates FILE]
+ *
+ * Candidates come from @swe-forge/procedural-bugs (seeded sample of N) unless --candidates
+ * is given. Every candidate is validated with `coverage`; `--sample` of them (seeded) are
+ * also validated with `full`, which gives the full-suite per-candidate time and the F2P
+ * agreement. The environment is built (and cached) with the offline wheelhouse plus
+ * coverage.py. Results are resumable under --work.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readJsonlAll } from '@swe-forge/core/jsonl';
+import type { BugCandidate } from '@swe-forge/core/schema';
+import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
+import { generateProceduralBugs } from '@swe-forge/procedural-bugs';
+import { seededShuffle, validateCandidates } from '@swe-forge/validator';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    n: { type: 'string', default: '30' },
+    sample: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '1' },
+    timeout: { type: 'string', default: '300' },
+    seed: { type: 'string', default: '0' },
+    work: { type: 'string' },
+    candidates: { type: 'string' },
+    'find-links': { type: 'string', default: '/opt/pypi/files' },
+  },
+});
+const repoArg = positionals[0];
+if (!repoArg) {
+  console.error('usage: bench/validate/run.ts <repo-dir> [--n 30] [--sample 10] [--workers 1] [--timeout 300] [--seed 0] [--work DIR] [--candidates FILE]');
+  process.exit(2);
+}
+const repoDir = resolve(repoArg);
+const n = Number(values.n);
+const sample = Number(values.sample);
+const workers = Number(values.workers);
+const seed = Number(values.seed);
+const work = resolve(values.work ?? join(tmpdir(), `swe-forge-bench-validate-${repoDir.split('/').pop()}`));
+mkdirSync(work, { recursive: true });
+const log = (s: string): void => console.error(`[bench] ${s}`);
+
+const t0 = Date.now();
+const built = await buildEnvironment(repoDir, { findLinks: [values['find-links'] as string], noIndex: true, extraPackages: ['coverage'], log: (l) => log(`env: ${l}`) });
+log(`environment ${built.spec.id} (${built.cached ? 'cached' : `built in ${(built.durationMs / 1000).toFixed(0)} s`}); baseline ${built.spec.baseline.passed} passed in ${built.spec.baseline.duration_s.toFixed(1)} s`);
+const env = await openEnvironment(built);
+
+let candidates: BugCandidate[];
+if (values.candidates) candidates = await readJsonlAll<BugCandidate>(values.candidates, { schema: 'BugCandidate' });
+else {
+  const gen = await generateProceduralBugs(repoDir, { seed: 24, maxBugsPerModifier: Math.max(5, Math.ceil(n / 2)), envId: built.spec.id });
+  candidates = gen.candidates;
+  log(`procedural-bugs generated ${candidates.length} candidate(s)`);
+}
+candidates = seededShuffle(candidates, seed).slice(0, n);
+
+const cov = await validateCandidates(env, candidates, { out: join(work, 'coverage.jsonl'), tests: 'coverage', workers, timeoutS: Number(values.timeout), verifySample: sample, seed, log, progress: true });
+await env.dispose();
+
+const v = cov.stats.verify as { compared: number; identical_f2p: number; agreement: number | null; full_seconds_per_candidate: number | null; selected_seconds_per_candidate: number | null; mismatches: unknown[] };
+const base = cov.stats.baseline as { full_duration_s: number; tests: number; flaky: number; seconds: number };
+const covPer = cov.stats.seconds_per_candidate as number;
+const fullPer = v.full_seconds_per_candidate ?? base.full_duration_s;
+const byStatus = cov.stats.by_status as Record<string, number>;
+console.log(`repository            ${repoDir}`);
+console.log(`tests in baseline     ${base.tests} stable, ${base.flaky} flaky; one full run ${base.full_duration_s.toFixed(1)} s; baseline+coverage map ${base.seconds.toFixed(1)} s`);
+console.log(`candidates            ${candidates.length} (${Object.entries(byStatus).map(([k, c]) => `${k} ${c}`).join(', ')})`);
+console.log(`full                  ${fullPer.toFixed(2)} s/candidate, ${(60 / fullPer).toFixed(1)} validations/minute per worker (from ${v.compared} sampled full runs)`);
+console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Math.max(covPer, 1e-9)).toFixed(1)} validations/minute per worker`);
+console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate`);
+console.log(`verify-sample         ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
+if (v.mismatches.length) console.log(`mismatches            ${JSON.stringify(v.mismatches).slice(0, 2000)}`);
+console.log(`wall                  ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { findDemoRepo, prepareRepoCopy } from '../demo.js';
+
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+let dir: string | undefined;
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const completeLines = (path: string): string[] => {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+};
+
+describe('swe-forge pipeline run', () => {
+  it('resumes a run killed (SIGKILL) mid-validation without losing or duplicating records', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pipeline-resume-'));
+    const repo = join(dir, 'minibank');
+    await prepareRepoCopy(findDemoRepo()!, repo);
+    const out = join(dir, 'out');
+    const cfgPath = join(dir, 'pipeline.yaml');
+    await writeFile(
+      cfgPath,
+      [
+        'repo: ./minibank',
+        'out: ./out',
+        'workers: 1',
+        'env: { backend: venv, no_index: true, find_links: [/opt/pypi/files] }',
+        'bugs:',
+        '  modifiers: [func_pm_op_change, func_pm_remove_assign, func_pm_cmp_flip, func_pm_return_none, func_pm_ctrl_invert_if, func_pm_remove_cond, func_pm_const_swap, func_pm_remove_loop]',
+        '  max_bugs_per_modifier: 1',
+        'validate: { tests: full, timeout_s: 60 }',
+        'combine: { file: { max_combos: 4, limit_per_group: 1 } }',
+        'issues: { strategies: [template, tests] }',
+        '',
+      ].join('\n'),
+    );
+    const partial = join(out, 'work', 'validation.jsonl.partial');
+
+    // First run: a separate process, killed with SIGKILL once 2 validation records are on disk.
+    const child = spawn(process.execPath, ['--conditions=@swe-forge/source', '--import', 'tsx', bin, 'pipeline', 'run', cfgPath, '--json'], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, CI: '1' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let killedWith: string[] = [];
+    const deadline = Date.now() + 240_000;
+    let finished = false;
+    void exited.then(() => (finished = true));
+    while (!finished && Date.now() < deadline) {
+      const lines = completeLines(partial);
+      if (lines.length >= 2) {
+        process.kill(-child.pid!, 'SIGKILL');
+        killedWith = lines;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await exited;
+    expect(killedWith.length, `the first run ended before it could be interrupted: ${stderr.slice(-800)}`).toBeGreaterThanOrEqual(2);
+    const stages = join(out, 'work', 'stages');
+    expect(existsSync(join(stages, 'bugs.json'))).toBe(true);
+    expect(existsSync(join(stages, 'validate.json'))).toBe(false);
+    const candidates = completeLines(join(out, 'work', 'candidates.jsonl')).map((l) => JSON.parse(l).id as string);
+    expect(candidates.length).toBeGreaterThan(killedWith.length);
+
+    // Second run: in process, resumes.
+    const stdout = new PassThrough();
+    let json = '';
+    stdout.on('data', (d) => (json += d));
+    const errs = new PassThrough();
+    let err = '';
+    errs.on('data', (d) => (err += d));
+    const code = await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout, stderr: errs });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const summary = JSON.parse(json) as { stages: { stage: string; status: string; records: number }[]; instances: number };
+    const status = Object.fromEntries(summary.stages.map((s) => [s.stage, s.status]));
+    expect(status).toMatchObject({ env: 'resumed', bugs: 'resumed', validate: 'done', gather: 'done' });
+
+    // Every candidate validated exactly once; records written before the kill kept as they were.
+    const final = completeLines(join(out, 'work', 'validation.jsonl'));
+    const ids = final.map((l) => JSON.parse(l).candidate_id as string);
+    const combined = completeLines(join(out, 'work', 'combine.candidates.jsonl')).map((l) => JSON.parse(l).id as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set([...candidates, ...combined]));
+    for (const line of killedWith) expect(final).toContain(line);
+
+    // The dataset: one row per valid instance, no duplicates, every issue strategy ran.
+    const rows = completeLines(join(out, 'instances.jsonl')).map((l) => JSON.parse(l) as { instance_id: string; problem_statement: string; FAIL_TO_PASS: string[] });
+    const valid = final.map((l) => JSON.parse(l)).filter((r) => r.status === 'valid').length;
+    expect(rows.length).toBe(valid);
+    expect(rows.length).toBe(summary.instances);
+    expect(new Set(rows.map((r) => r.instance_id)).size).toBe(rows.length);
+    for (const r of rows) expect(r.problem_statement).not.toBe('');
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('Wall time per stage');
+
+    // A third run changes nothing: every stage resumes.
+    const again = new PassThrough();
+    let json2 = '';
+    again.on('data', (d) => (json2 += d));
+    expect(await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout: again, stderr: errs })).toBe(0);
+    const s2 = JSON.parse(json2) as { stages: { stage: string; status: string }[] };
+    expect(s2.stages.filter((s) => s.stage !== 'dataset').every((s) => s.status === 'resumed')).toBe(true);
+    expect(completeLines(join(out, 'work', 'validation.jsonl'))).toEqual(final);
+  }, 420_000);
+});

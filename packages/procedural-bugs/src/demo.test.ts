@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { copyDemoRepo } from '@swe-forge/testkit';
+import { generateProceduralBugs } from './generate.js';
+import { ALL_MODIFIERS } from './modifiers.js';
+
+describe('on the demo repository', () => {
+  it('every modifier fires at least once and every patch passes git apply --check', async () => {
+    const dir = copyDemoRepo({ git: true });
+    const { candidates, stats } = await generateProceduralBugs(dir, { progress: false });
+    const fired = new Set(candidates.map((c) => c.strategy.replace('procedural/', '')));
+    const missing = ALL_MODIFIERS.map((m) => m.name).filter((n) => !fired.has(n));
+    expect(missing).toEqual([]);
+    expect(stats.git_apply_failed).toBe(0);
+    expect(candidates.every((c) => !c.files[0].startsWith('tests/'))).toBe(true);
+  });
+});

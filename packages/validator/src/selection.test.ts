@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { createFilePatch } from '@swe-forge/core/diff';
+import { codeTouchedLines, enclosingFunction, moduleNames, selectByCoverage, selectByFiles, type CoverageMap } from './selection.js';
+
+// pkg/mod.py (1-based):
+//  1 import os
+//  2 TABLE = {}
+//  3 def helper(x):        funcs [3, 5, 4]
+//  4     y = x + 1
+//  5     return y
+//  6 def outer(x):         funcs [6, 10, 7]
+//  7     @deco
+//  8     def inner(z):       funcs [7, 9, 9]
+//  9         return z
+// 10     return inner(x)
+// 11 def at_import():      funcs [11, 12, 12]
+// 12     return 1
+// 13 VALUE = at_import()
+const SRC = ['import os', 'TABLE = {}', 'def helper(x):', '    y = x + 1', '    return y', 'def outer(x):', '    @deco', '    def inner(z):', '        return z', '    return inner(x)', 'def at_import():', '    return 1', 'VALUE = at_import()', ''].join('\n');
+const edit = (line: number, text: string): string => {
+  const lines = SRC.split('\n');
+  lines[line - 1] = text;
+  return createFilePatch('pkg/mod.py', SRC, lines.join('\n'));
+};
+const MAP: CoverageMap = {
+  mode: 'test',
+  contexts: ['', 'tests/test_mod.py::test_helper', 'tests/test_mod.py::test_outer', 'tests/test_other.py::test_x'],
+  files: {
+    'pkg/mod.py': {
+      lines: { '1': [0], '2': [0], '3': [0], '4': [1], '5': [1], '6': [0], '7': [2], '8': [2], '9': [2], '10': [2], '11': [0], '12': [0], '13': [0] },
+      funcs: [
+        [3, 5, 4],
+        [6, 10, 7],
+        [7, 9, 9],
+        [11, 12, 12],
+      ],
+    },
+  },
+};
+const TESTS = ['tests/test_mod.py::test_helper', 'tests/test_mod.py::test_outer', 'tests/test_other.py::test_x', 'tests/test_other.py::test_y'];
+
+describe('selectByCoverage', () => {
+  it('selects the tests that executed the patched function', () => {
+    expect(selectByCoverage(MAP, edit(4, '    y = x - 1'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_helper'] });
+    // a changed signature line maps to the function's callers too
+    expect(selectByCoverage(MAP, edit(3, 'def helper(x, k=1):'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_helper'] });
+    // a nested function's header maps to the enclosing function
+    expect(selectByCoverage(MAP, edit(8, '    def inner(z, q=0):'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_outer'] });
+  });
+  it('falls back to the full suite for module-level lines and functions run at import', () => {
+    expect(selectByCoverage(MAP, edit(2, 'TABLE = {1: 2}'), TESTS).kind).toBe('full');
+    expect(selectByCoverage(MAP, edit(12, '    return 2'), TESTS).kind).toBe('full');
+    expect(selectByCoverage(MAP, createFilePatch('tests/conftest.py', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
+    expect(selectByCoverage(MAP, createFilePatch('setup.cfg', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
+  });
+  it('selects nothing for code no test executes, and all tests of a patched test file', () => {
+    const unmeasured = createFilePatch('pkg/other.py', 'def f():\n    return 1\n', 'def f():\n    return 2\n');
+    expect(selectByCoverage(MAP, unmeasured, TESTS).kind).toBe('none');
+    const testEdit = createFilePatch('tests/test_other.py', 'x = 1\n', 'x = 2\n');
+    expect(selectByCoverage(MAP, testEdit, TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_other.py::test_x', 'tests/test_other.py::test_y'] });
+  });
+  it('enclosingFunction picks the innermost function', () => {
+    expect(enclosingFunction(MAP.files['pkg/mod.py'].funcs!, 9)).toEqual([7, 9, 9]);
+    expect(enclosingFunction(MAP.files['pkg/mod.py'].funcs!, 2)).toBeNull();
+  });
+});
+
+describe('selectByFiles', () => {
+  const sources = new Map([
+    ['tests/test_mod.py', 'from pkg import mod\n\ndef test_helper():\n    assert mod.helper(1) == 2\n'],
+    ['tests/test_other.py', 'import pkg.mod as m\n'],
+    ['tests/test_unrelated.py', 'import json\n# modest comment\n'],
+  ]);
+  const tests = [...TESTS, 'tests/test_unrelated.py::test_z'];
+  it('selects test files importing or naming the patched module', () => {
+    const s = selectByFiles(edit(4, '    y = x - 1'), tests, sources);
+    expect(s).toMatchObject({ kind: 'tests' });
+    expect((s as { tests: string[] }).tests).toEqual(TESTS);
+    expect(moduleNames('src/pkg/sub/__init__.py')).toEqual({ dotted: 'pkg.sub', last: 'sub' });
+  });
+  it('falls back to full when nothing matches', () => {
+    expect(selectByFiles(createFilePatch('pkg/zzz.py', 'a = 1\n', 'a = 2\n'), tests, sources).kind).toBe('full');
+  });
+});
+
+describe('codeTouchedLines', () => {
+  it('ignores removed blank/comment lines but keeps where inserted code lands', () => {
+    const before = 'class A:\n    def f(self):\n        return 1\n\n    # note\n    def g(self):\n        return 2\n';
+    const removeF = before.replace('    def f(self):\n        return 1\n\n    # note\n', '');
+    expect(codeTouchedLines(createFilePatch('a.py', before, removeF)).get('a.py')).toEqual([2, 3]);
+    const insert = before.replace('        return 2\n', '        x = 0\n        return 2\n');
+    expect(codeTouchedLines(createFilePatch('a.py', before, insert)).get('a.py')).toEqual([6]);
+    const blanks = before.replace('\n\n', '\n\n\n');
+    expect(codeTouchedLines(createFilePatch('a.py', before, blanks)).get('a.py')).toEqual([]);
+  });
+});
