@@ -167,11 +167,6 @@ class Money:
             return NotImplemented
         return self._minor < self._check(other)._minor
 
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Money):
-            return NotImplemented
-        return self._minor <= self._check(other)._minor
-
     def __hash__(self) -> int:
         return hash((self._minor, self._currency))
 

@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -28,17 +29,29 @@ def test_transaction_properties(ledger):
     salary, rent = list(ledger)[:2]
     assert salary.month == "2024-01"
     assert salary.is_credit and not rent.is_credit
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        salary.amount = Money(1)
 
 
 def test_remove_keeps_ids_unique(ledger, usd):
     removed = ledger.remove(3)
     assert removed.description == "Groceries"
     assert [entry.tid for entry in ledger] == [1, 2, 4, 5, 6]
+    assert ledger.remove(2).description == "Rent"
+    assert [entry.tid for entry in ledger] == [1, 4, 5, 6]
     assert ledger.record("2024-02-20", "Bonus", usd("1")).tid == 7
     assert ledger.remove(1).description == "Salary"
     assert ledger.remove(7).description == "Bonus"
     with pytest.raises(KeyError):
         ledger.remove(3)
+
+
+def test_filter_keeps_scanning_after_a_miss(usd):
+    book = Ledger()
+    for text in ("1.00", "100.00", "2.00", "200.00"):
+        book.record("2024-03-01", "Entry", usd(text))
+    assert [entry.tid for entry in book.filter(min_abs=usd("50"))] == [2, 4]
+    assert [entry.tid for entry in book.filter(credits=True)] == [1, 2, 3, 4]
 
 
 def test_truncate(ledger):
@@ -102,7 +115,8 @@ def test_find_duplicates(ledger, usd):
     ledger.record("2024-01-09", "Groceries", usd("-85.41"), "food")
     ledger.record("2024-01-10", "Groceries", usd("-85.40"), "food")
     ledger.record("2024-01-09", "Groceries", usd("-85.40"), "other")
-    assert ledger.find_duplicates() == [(3, 7), (3, 10), (7, 10)]
+    ledger.record("2024-01-09", "Groceries", usd("-85.40"), "food")
+    assert ledger.find_duplicates() == [(3, 7), (3, 10), (3, 11), (7, 10), (7, 11), (10, 11)]
 
 
 def _rows(prefix, count):
@@ -135,6 +149,16 @@ def test_concurrent_imports_interleave_by_chunk(chunk_size, expected):
 
     assert asyncio.run(main()) == [3, 3]
     assert " ".join(entry.description for entry in book) == expected
+
+
+def test_import_batch_default_chunk_size_is_two():
+    book = Ledger()
+
+    async def main():
+        await asyncio.gather(import_batch(book, _rows("a", 3)), import_batch(book, _rows("b", 3)))
+
+    asyncio.run(main())
+    assert " ".join(entry.description for entry in book) == "a1 a2 b1 b2 a3 b3"
 
 
 def test_import_batch_rejects_bad_chunk_size():

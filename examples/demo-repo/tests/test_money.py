@@ -34,6 +34,7 @@ def test_round_half_up(value, expected):
         ("1.2345", 3, 1235),
         ("99.5", 0, 100),
         ("1.995", 2, 200),
+        (" 12.50 ", 2, 1250),
     ],
 )
 def test_decimal_to_minor(text, digits, expected):
@@ -54,6 +55,12 @@ def test_of_accepts_int_float_str_and_fraction():
     assert Money.of(Fraction(1, 3)) == Money(33)
     assert Money.of(5, "JPY") == Money(5, "JPY")
     assert Money.of("1.5", "KWD").minor == 1500
+
+
+def test_money_is_immutable():
+    money = Money(1)
+    with pytest.raises(AttributeError):
+        money.extra = 2
 
 
 def test_constructor_validation():
@@ -117,11 +124,13 @@ def test_arithmetic_with_non_money_is_a_type_error():
         Money(1) * "2"
     with pytest.raises(TypeError):
         Money(1) < 2
+    with pytest.raises(TypeError):
+        Money(1) <= 2
 
 
 @pytest.mark.parametrize(
     "factor, expected",
-    [(3, 3000), (0.5, 500), (Fraction(1, 3), 333), (Fraction(2, 3), 667), (-0.0005, -1), (0, 0)],
+    [(3, 3000), (0.5, 500), (Fraction(1, 3), 333), (Fraction(2, 3), 667), (-0.0005, -1), (0, 0), (0.0285, 29)],
 )
 def test_multiplication_rounds_half_up(factor, expected):
     assert Money(1000) * factor == Money(expected)
@@ -169,6 +178,7 @@ def test_equality_and_hash():
     assert Money(100, "USD") != Money(100, "EUR")
     assert Money(100) != Money(101)
     assert Money(100) != 100
+    assert (Money(100) == 100) is False
     assert len({Money(1), Money(1), Money(2), Money(1, "EUR")}) == 3
 
 
@@ -186,6 +196,7 @@ def test_ordering():
         (123456, "USD", "1,234.56 USD"),
         (-5, "USD", "-0.05 USD"),
         (0, "EUR", "0.00 EUR"),
+        (99, "GBP", "0.99 GBP"),
         (1500, "JPY", "1,500 JPY"),
         (-1234, "KWD", "-1.234 KWD"),
     ],

@@ -23,6 +23,7 @@ date,description,amount,category
         ("-3.5", -350),
         ("(7.25)", -725),
         ("($1,000)", -100000),
+        ("(5)", -500),
         pytest.param(" 0.01 ", 1, id="padded"),
     ],
 )
@@ -64,6 +65,16 @@ def test_parse_date(text, expected):
 def test_parse_date_rejects_invalid(text):
     with pytest.raises(ParseError):
         parse_date(text)
+
+
+@pytest.mark.parametrize(
+    "month, last_day",
+    [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)],
+)
+def test_parse_date_month_lengths(month, last_day):
+    assert parse_date(f"2023-{month}-{last_day}") == f"2023-{month:02d}-{last_day}"
+    with pytest.raises(ParseError, match="day out of range"):
+        parse_date(f"2023-{month}-{last_day + 1}")
 
 
 @pytest.mark.parametrize(

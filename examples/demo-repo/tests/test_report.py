@@ -23,6 +23,7 @@ from conftest import CHECKING_NUMBER
         ([1, 2, 3, 10], 4, 2.5),
         ([5, 1, 3], 3, 3),
         ([-2, 2, -2, 6], 1, 0),
+        ([9, 1, 5, 3, 7], 5, 5),
     ],
 )
 def test_mean_and_median(values, expected_mean, expected_median):
@@ -42,13 +43,14 @@ def test_statistics_of_nothing(function):
 
 
 def test_format_table_aligns_numbers_right():
-    table = format_table(["name", "qty"], [["apple", "3"], ["kiwi", "-12.5"], ["x", "n/a"]])
+    table = format_table(["name", "qty"], [["apple", "3"], ["kiwi", "-12.5"], ["x", "n/a"], ["v", "1.2.3"]])
     assert table == (
         "name  | qty\n"
         "------+------\n"
         "apple |     3\n"
         "kiwi  | -12.5\n"
-        "x     | n/a"
+        "x     | n/a\n"
+        "v     | 1.2.3"
     )
 
 
@@ -77,6 +79,14 @@ def test_summarize(ledger):
     assert summary["mean"] == pytest.approx(368750 / 6)
     assert summary["median"] == -1355
     assert summary["stdev"] == round(statistics.pstdev(values), 2)
+
+
+def test_summarize_counts_single_cents():
+    book = Ledger()
+    book.record("2024-03-01", "Penny in", Money(1))
+    book.record("2024-03-02", "Penny out", Money(-1))
+    summary = summarize(book)
+    assert (summary["credits"], summary["debits"]) == (Money(1), Money(-1))
 
 
 def test_summarize_empty_ledger():
@@ -111,7 +121,7 @@ def test_render_statement_without_activity(savings):
 def test_write_report(tmp_path, ledger):
     target = tmp_path / "report.txt"
     text = category_report(ledger)
-    assert write_report(target, text) == len(text)
+    assert write_report(str(target), text) == len(text)
     assert target.read_text(encoding="utf-8") == text
     assert sorted(path.name for path in tmp_path.iterdir()) == ["report.txt"]
 

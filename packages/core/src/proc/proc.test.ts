@@ -95,6 +95,9 @@ describe('run / runShell basics', () => {
     const e = await run(['true'], { cwd: join(dir, 'nope') }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProcError);
     expect((e as Error).message).toContain('does not exist');
+    const s = await runShell('make test', { cwd: join(dir, 'nope') }).catch((x: unknown) => x);
+    expect((s as ProcError).command).toBe('bash -c make test');
+    expect((s as Error).message).toMatch(/failed to start 'bash -c make test'.*does not exist/);
   });
 
   it('rejects an empty argv and an already-aborted signal', async () => {
