@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { build } from 'esbuild';
 
 const args = process.argv.slice(2);
@@ -36,8 +37,8 @@ await build({
 
 const { ALL_MODIFIERS, nativeAvailable } = await import('@swe-forge/procedural-bugs');
 const parsers = nativeAvailable() ? ['wasm', 'native'] : ['wasm'];
-console.log(`repo ${repo}, ${workers} workers`);
-console.log('parser  modifiers       files  lines    entities  candidates  seconds  entities/s  candidates/s  peak RSS');
+console.log(`repo ${repo}, ${workers} workers, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (figures shrink when other work shares the cores)`);
+console.log('parser  modifiers       files  lines    entities  candidates  seconds  entities/s  candidates/s  CPU s  candidates/CPU-s  peak RSS');
 for (const parser of parsers) {
   for (const set of ['swesmith', 'all']) {
     const r = spawnSync(process.execPath, [join(outdir, 'single.js'), repo, parser, set, workers], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -48,7 +49,7 @@ for (const parser of parsers) {
     const s = JSON.parse(r.stdout.trim().split('\n').pop() as string);
     const label = set === 'swesmith' ? '13 (SWE-smith)' : `${ALL_MODIFIERS.length} (all)`;
     console.log(
-      `${s.parser.padEnd(7)} ${label.padEnd(15)} ${String(s.files).padEnd(6)} ${String(s.lines).padEnd(8)} ${String(s.entities).padEnd(9)} ${String(s.candidates).padEnd(11)} ${s.seconds.toFixed(1).padEnd(8)} ${s.entities_per_s.toFixed(0).padEnd(11)} ${s.candidates_per_s.toFixed(0).padEnd(13)} ${s.peak_rss_mib.toFixed(0)} MiB`,
+      `${s.parser.padEnd(7)} ${label.padEnd(15)} ${String(s.files).padEnd(6)} ${String(s.lines).padEnd(8)} ${String(s.entities).padEnd(9)} ${String(s.candidates).padEnd(11)} ${s.seconds.toFixed(1).padEnd(8)} ${s.entities_per_s.toFixed(0).padEnd(11)} ${s.candidates_per_s.toFixed(0).padEnd(13)} ${s.cpu_s.toFixed(1).padEnd(6)} ${s.candidates_per_cpu_s.toFixed(0).padEnd(16)} ${s.peak_rss_mib.toFixed(0)} MiB`,
     );
   }
 }

@@ -68,12 +68,19 @@ await env.dispose();
 
 const v = cov.stats.verify as { compared: number; identical_f2p: number; agreement: number | null; full_seconds_per_candidate: number | null; selected_seconds_per_candidate: number | null; mismatches: unknown[] };
 const base = cov.stats.baseline as { full_duration_s: number; tests: number; flaky: number; seconds: number };
-const covPer = cov.stats.seconds_per_candidate as number;
+// Per-candidate time over runs that finished: a candidate that hangs costs the timeout in
+// any mode, so it is reported apart instead of skewing the comparison.
+const finished = cov.results.filter((r) => r.status !== 'timeout');
+const timeouts = cov.results.length - finished.length;
+const covPer = finished.reduce((s, r) => s + r.duration_s, 0) / Math.max(1, finished.length);
+const decidedWithoutRun = finished.filter((r) => (r.meta.selection as { kind?: string } | undefined)?.kind === 'none').length;
+const ranFull = finished.filter((r) => (r.meta.selection as { kind?: string } | undefined)?.kind === 'full').length;
 const fullPer = v.full_seconds_per_candidate ?? base.full_duration_s;
 const byStatus = cov.stats.by_status as Record<string, number>;
 console.log(`repository            ${repoDir}`);
 console.log(`tests in baseline     ${base.tests} stable, ${base.flaky} flaky; one full run ${base.full_duration_s.toFixed(1)} s; baseline+coverage map ${base.seconds.toFixed(1)} s`);
 console.log(`candidates            ${candidates.length} (${Object.entries(byStatus).map(([k, c]) => `${k} ${c}`).join(', ')})`);
+console.log(`selection             ${finished.length - ranFull - decidedWithoutRun} ran a subset, ${ranFull} fell back to the full suite, ${decidedWithoutRun} decided without running; ${timeouts} timed out (excluded from timings)`);
 console.log(`full                  ${fullPer.toFixed(2)} s/candidate, ${(60 / fullPer).toFixed(1)} validations/minute per worker (from ${v.compared} sampled full runs)`);
 console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Math.max(covPer, 1e-9)).toFixed(1)} validations/minute per worker`);
 console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate`);

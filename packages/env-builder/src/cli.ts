@@ -17,9 +17,17 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-function offlineOpts(o: { findLinks?: string[]; noIndex?: boolean; index?: boolean; indexUrl?: string }): { findLinks?: string[]; noIndex?: boolean; indexUrl?: string } {
+function offlineOpts(o: { findLinks?: string[]; noIndex?: boolean; index?: boolean; indexUrl?: string }): {
+  findLinks?: string[];
+  noIndex?: boolean;
+  indexUrl?: string;
+} {
   // commander maps `--no-index` to `index: false`.
-  return { findLinks: o.findLinks?.length ? o.findLinks.map((d) => resolve(d)) : undefined, noIndex: o.index === false || o.noIndex === true, indexUrl: o.indexUrl };
+  return {
+    findLinks: o.findLinks?.length ? o.findLinks.map((d) => resolve(d)) : undefined,
+    noIndex: o.index === false || o.noIndex === true,
+    indexUrl: o.indexUrl,
+  };
 }
 
 /** Run the env-builder CLI; returns the exit code. `argv` excludes node and the script. */
@@ -31,7 +39,10 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
   const program = new Command('swe-forge-env')
     .description('Detect, build and sandbox a working test environment for a Python repository, offline.')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
+    .configureOutput({
+      writeOut: (s) => out.write(s),
+      writeErr: (s) => err.write(s),
+    })
     .addHelpText(
       'after',
       `
@@ -39,7 +50,7 @@ Examples:
   swe-forge env detect ./myrepo                 # the spec and why each line was chosen
   swe-forge env build ./myrepo --find-links /opt/pypi/files --no-index
   swe-forge env build ./myrepo --backend bwrap --json
-  swe-forge env containerfile ./myrepo --format apptainer > env.def`,
+  swe-forge env containerfile ./myrepo --format apptainer > env.def`
     );
 
   program
@@ -73,6 +84,7 @@ Examples:
     .option('--no-index', 'never contact a package index')
     .option('--index-url <url>', 'package index URL for pip')
     .option('--cache-dir <dir>', `environment cache (default ${defaultCacheDir()})`)
+    .option('--pip-cache-dir <dir>', 'shared pip cache (default <cache-dir>/.pip-cache)')
     .option('--python <exe>', 'interpreter to build with')
     .option('--extra <pkg>', 'extra distribution to install (repeatable)', collect, [])
     .option('--min-pass-rate <r>', 'fraction of tests that must pass at baseline', '0.8')
@@ -87,17 +99,34 @@ Examples:
         backend: o.backend,
         cacheDir: o.cacheDir ? resolve(o.cacheDir) : undefined,
         python: o.python,
+        pipCacheDir: o.pipCacheDir ? resolve(o.pipCacheDir) : undefined,
         extraPackages: o.extra.length ? o.extra : undefined,
         minPassRate: rate,
         rebuild: !!o.rebuild,
         log: o.json || process.env.CI ? undefined : (l) => err.write(`${l}\n`),
       });
-      if (o.json) return print(JSON.stringify({ id: b.spec.id, dir: b.dir, cached: b.cached, duration_s: b.durationMs / 1000, log_path: b.logPath, spec: b.spec }, null, 2));
+      if (o.json)
+        return print(
+          JSON.stringify(
+            {
+              id: b.spec.id,
+              dir: b.dir,
+              cached: b.cached,
+              duration_s: b.durationMs / 1000,
+              log_path: b.logPath,
+              spec: b.spec,
+            },
+            null,
+            2
+          )
+        );
       const s = b.spec.baseline;
       print(`${b.cached ? 'reused cached' : 'built'} environment ${b.spec.id}`);
       print(`  where     ${b.dir}`);
       print(`  took      ${(b.durationMs / 1000).toFixed(1)}s`);
-      print(`  baseline  ${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped, ${s.flaky.length} flaky (${s.duration_s}s)`);
+      print(
+        `  baseline  ${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped, ${s.flaky.length} flaky (${s.duration_s}s)`
+      );
       print(`  test_cmd  ${b.spec.test_cmd}`);
       print(`  log       ${b.logPath}`);
     });
@@ -111,11 +140,30 @@ Examples:
     .option('--no-index', 'never contact a package index')
     .option('--base-image <image>', 'base image (default python:<version>-slim)')
     .option('--out <file>', 'write to a file instead of stdout')
-    .addHelpText('after', `\nExample:\n  swe-forge env containerfile ./myrepo --format apptainer --find-links /opt/pypi/files --no-index --out env.def\n\nRuntime on PATH here: ${findContainerRuntime() ?? 'none (generate here, build where docker/podman/apptainer exists)'}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  swe-forge env containerfile ./myrepo --format apptainer --find-links /opt/pypi/files --no-index --out env.def\n\nRuntime on PATH here: ${
+        findContainerRuntime() ?? 'none (generate here, build where docker/podman/apptainer exists)'
+      }`
+    )
     .action(async (repo: string, o) => {
       const d = await detect(resolve(repo), offlineOpts(o));
-      const spec = { ...d.spec, id: `${repoSlug(d.spec.repo)}.${d.spec.commit.slice(0, 8)}`, baseline: { passed: 0, failed: 0, errors: 0, skipped: 0, duration_s: 0, flaky: [] } } as EnvSpec;
-      const text = containerSpec(spec, { format: o.format, baseImage: o.baseImage });
+      const spec = {
+        ...d.spec,
+        id: `${repoSlug(d.spec.repo)}.${d.spec.commit.slice(0, 8)}`,
+        baseline: {
+          passed: 0,
+          failed: 0,
+          errors: 0,
+          skipped: 0,
+          duration_s: 0,
+          flaky: [],
+        },
+      } as EnvSpec;
+      const text = containerSpec(spec, {
+        format: o.format,
+        baseImage: o.baseImage,
+      });
       if (o.out) {
         writeFileSync(o.out, text);
         print(`wrote ${o.out}`);
@@ -129,8 +177,12 @@ Examples:
     }
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
-    const msg = e instanceof BuildError ? `build failed: ${e.message.replace(/\n/g, ' ')}; see the log or lower --min-pass-rate` : (e as Error).message.replace(/\n/g, ' ');
+    if (e instanceof CommanderError)
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    const msg =
+      e instanceof BuildError
+        ? `build failed: ${e.message.replace(/\n/g, ' ')}; see the log or lower --min-pass-rate`
+        : (e as Error).message.replace(/\n/g, ' ');
     // The last meaningful output lines first, so the final line is the one-line error.
     if (e instanceof BuildError && e.tail.length) err.write(`${e.tail.map((l) => `  > ${l}`).join('\n')}\n`);
     err.write(`error: ${msg}\n`);

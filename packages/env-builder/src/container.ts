@@ -64,7 +64,9 @@ export function containerSpec(spec: EnvSpec, opts: ContainerSpecOptions = {}): s
       ...header,
       `FROM ${base}`,
       // git is needed for diff/reset of the scrubbed working copy; offline builds need it in the base image.
-      offline ? '# offline: the base image must already contain git' : 'RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*',
+      offline
+        ? '# offline: the base image must already contain git'
+        : 'RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*',
       ...(offline ? [`COPY wheelhouse ${WHEELHOUSE}`] : []),
       `COPY repo ${wd}`,
       `WORKDIR ${wd}`,
@@ -126,7 +128,12 @@ export async function writeContainerContext(spec: EnvSpec, dir: string, format: 
 }
 
 /** Build the image and run the test command with the given runtime (network off). */
-export async function runInContainer(spec: EnvSpec, dir: string, runtime: ContainerRuntime, tag = `swe-forge/${spec.id.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`): Promise<RunResult> {
+export async function runInContainer(
+  spec: EnvSpec,
+  dir: string,
+  runtime: ContainerRuntime,
+  tag = `swe-forge/${spec.id.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`
+): Promise<RunResult> {
   if (runtime === 'docker' || runtime === 'podman') {
     const file = await writeContainerContext(spec, dir, 'docker');
     const b = await run([runtime, 'build', '-t', tag, '-f', file, dir]);
@@ -135,7 +142,9 @@ export async function runInContainer(spec: EnvSpec, dir: string, runtime: Contai
   }
   const file = await writeContainerContext(spec, dir, 'apptainer');
   const sif = join(dir, 'env.sif');
-  const b = await run([runtime, 'build', '--fakeroot', sif, file], { cwd: dir });
+  const b = await run([runtime, 'build', '--fakeroot', sif, file], {
+    cwd: dir,
+  });
   if (b.exitCode !== 0) return b;
   return run([runtime, 'run', '--containall', '--net', '--network', 'none', sif]);
 }

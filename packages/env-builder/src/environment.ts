@@ -54,9 +54,19 @@ export class EnvironmentError extends Error {
 /** Read the layout an EnvSpec points at, checking it still exists. */
 export function layoutOf(spec: EnvSpec): EnvLayout {
   const m = spec.meta as Partial<EnvLayout>;
-  if (!m.env_dir || !m.venv || !m.template) throw new EnvironmentError(`EnvSpec ${spec.id} has no environment location in meta (env_dir/venv/template): build it with buildEnvironment() first`);
-  if (!existsSync(join(m.venv, 'bin', 'python'))) throw new EnvironmentError(`environment ${spec.id} is missing at ${m.env_dir}: rebuild it (swe-forge env build <repo> --rebuild)`);
-  return { env_dir: m.env_dir, venv: m.venv, template: m.template, import_roots: m.import_roots ?? ['.'], sandbox_env: m.sandbox_env ?? {} };
+  if (!m.env_dir || !m.venv || !m.template)
+    throw new EnvironmentError(
+      `EnvSpec ${spec.id} has no environment location in meta (env_dir/venv/template): build it with buildEnvironment() first`
+    );
+  if (!existsSync(join(m.venv, 'bin', 'python')))
+    throw new EnvironmentError(`environment ${spec.id} is missing at ${m.env_dir}: rebuild it (swe-forge env build <repo> --rebuild)`);
+  return {
+    env_dir: m.env_dir,
+    venv: m.venv,
+    template: m.template,
+    import_roots: m.import_roots ?? ['.'],
+    sandbox_env: m.sandbox_env ?? {},
+  };
 }
 
 /** Load an EnvSpec from an environment folder (its spec.json). */
@@ -67,7 +77,12 @@ export function loadSpec(envDir: string): EnvSpec {
 }
 
 /** Make one sandbox from a layout (used by the builder for collection and baseline runs too). */
-export async function makeSandbox(layout: EnvLayout, backend: 'venv' | 'bwrap', workDir: string, onDispose?: () => void): Promise<LocalSandbox> {
+export async function makeSandbox(
+  layout: EnvLayout,
+  backend: 'venv' | 'bwrap',
+  workDir: string,
+  onDispose?: () => void
+): Promise<LocalSandbox> {
   mkdirSync(workDir, { recursive: true });
   const root = join(mkdtempSync(join(workDir, 'wc-')), 'repo');
   await cloneWorkingCopy(layout.template, root);
@@ -90,7 +105,10 @@ export async function openEnvironment(env: BuiltEnvironment | EnvSpec, opts: Ope
   const spec: EnvSpec = 'spec' in env && 'dir' in env ? env.spec : (env as EnvSpec);
   const layout = layoutOf(spec);
   const requested = opts.backend ?? spec.backend;
-  if (requested !== 'venv' && requested !== 'bwrap') throw new EnvironmentError(`backend ${requested} cannot run here: use venv or bwrap, or run the generated container spec (swe-forge env containerfile)`);
+  if (requested !== 'venv' && requested !== 'bwrap')
+    throw new EnvironmentError(
+      `backend ${requested} cannot run here: use venv or bwrap, or run the generated container spec (swe-forge env containerfile)`
+    );
   if (requested === 'bwrap') {
     const ok = await bwrapAvailable();
     if (!ok.ok) throw new EnvironmentError(`${ok.reason}: use --backend venv`);

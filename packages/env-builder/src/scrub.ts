@@ -5,7 +5,18 @@ import { run, runShell } from '@swe-forge/core/proc';
 import { isGitRoot } from './detect/index.js';
 
 /** Files git must never see in a working copy (bytecode, caches, build metadata). */
-export const EXCLUDES = ['__pycache__/', '*.pyc', '.pytest_cache/', '*.egg-info/', '.eggs/', '.coverage', '.coverage.*', '.hypothesis/', '.tox/', '.nox/'];
+export const EXCLUDES = [
+  '__pycache__/',
+  '*.pyc',
+  '.pytest_cache/',
+  '*.egg-info/',
+  '.eggs/',
+  '.coverage',
+  '.coverage.*',
+  '.hypothesis/',
+  '.tox/',
+  '.nox/',
+];
 
 /** A fixed identity and date so the same tree always gives the same commit. */
 export const GIT_ENV: Record<string, string> = {
@@ -25,8 +36,12 @@ export class ScrubError extends Error {
 }
 
 async function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await run(['git', '-c', 'core.hooksPath=/dev/null', '-c', 'init.defaultBranch=main', ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } });
-  if (r.exitCode !== 0) throw new ScrubError(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const r = await run(['git', '-c', 'core.hooksPath=/dev/null', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    env: { ...process.env, ...GIT_ENV, ...env },
+  });
+  if (r.exitCode !== 0)
+    throw new ScrubError(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout.trim();
 }
 
@@ -53,8 +68,23 @@ export async function scrubRepository(repoDir: string, dest: string): Promise<Sc
     await git(repoDir, ['checkout-index', '-a', '-f', `--prefix=${dest.replace(/\/?$/, '/')}`], { GIT_INDEX_FILE: idx });
     rmSync(idx, { force: true });
   } else {
-    const ex = ['.git', '__pycache__', '*.pyc', '.venv', 'venv', '.tox', '.nox', 'node_modules', '*.egg-info', '.pytest_cache', '.mypy_cache', '.hypothesis'];
-    const r = await runShell(`tar -C "$SRC" ${ex.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$DEST" -xf -`, { env: { ...process.env, SRC: repoDir, DEST: dest } });
+    const ex = [
+      '.git',
+      '__pycache__',
+      '*.pyc',
+      '.venv',
+      'venv',
+      '.tox',
+      '.nox',
+      'node_modules',
+      '*.egg-info',
+      '.pytest_cache',
+      '.mypy_cache',
+      '.hypothesis',
+    ];
+    const r = await runShell(`tar -C "$SRC" ${ex.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$DEST" -xf -`, {
+      env: { ...process.env, SRC: repoDir, DEST: dest },
+    });
     if (r.exitCode !== 0) throw new ScrubError(`copying ${repoDir} to ${dest} failed: ${r.stderr.trim()}`);
   }
   // CI workflows can carry answers (and are no part of the code under test).
@@ -70,7 +100,8 @@ export async function scrubRepository(repoDir: string, dest: string): Promise<Sc
 
 /** Remove reflogs, sample hooks and other non-essential git state from a working copy. */
 function stripGitExtras(dir: string): void {
-  for (const p of ['logs', 'hooks', 'description', 'COMMIT_EDITMSG', 'ORIG_HEAD', 'FETCH_HEAD']) rmSync(join(dir, '.git', p), { recursive: true, force: true });
+  for (const p of ['logs', 'hooks', 'description', 'COMMIT_EDITMSG', 'ORIG_HEAD', 'FETCH_HEAD'])
+    rmSync(join(dir, '.git', p), { recursive: true, force: true });
 }
 
 /** Make a working copy of a scrubbed template at `dest`: same single commit, no remote, no reflog. */

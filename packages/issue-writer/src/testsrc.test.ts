@@ -31,6 +31,11 @@ describe('extractTestSource', () => {
     expect(extractTestSource(text, parseNodeId('t.py::TestChild::test_shared'))).toBe('def test_shared(self):\n    assert 1');
     expect(extractTestSource(text, parseNodeId('t.py::TestChild::test_missing'))).toBeNull();
   });
+
+  it('keeps multi-line strings with shallow indentation inside the test', () => {
+    const text = 'class TestX:\n    def test_doc(self):\n        s = """\nline one\n  line two\n"""\n        assert s\n\n    def test_next(self):\n        pass\n';
+    expect(extractTestSource(text, parseNodeId('t.py::TestX::test_doc'))).toBe('def test_doc(self):\n    s = """\nline one\n  line two\n"""\n    assert s');
+  });
 });
 
 describe('extractFailureSection', () => {

@@ -44,16 +44,35 @@ export function parseNodeId(id: string): TestNodeId {
 const indentOf = (line: string): number => line.length - line.trimStart().length;
 const isBlank = (line: string): boolean => line.trim() === '' || line.trimStart().startsWith('#');
 
-/** Index range [start, end) of the block opened by the header line at `i`. */
+/** Whether a line leaves a triple-quoted string open (toggling the state it starts in). */
+function tripleQuoteState(line: string, open: string | null): string | null {
+  let state = open;
+  const re = /"""|\'\'\'/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    if (state === null) state = m[0];
+    else if (state === m[0]) state = null;
+  }
+  return state;
+}
+
+/**
+ * Index of the line after the block opened by the header line at `i`: the block ends at the
+ * first non-blank line indented no deeper than the header, outside triple-quoted strings
+ * (whose lines may sit at any indentation).
+ */
 function blockEnd(lines: string[], i: number): number {
   const base = indentOf(lines[i]);
   let j = i + 1;
   // a header may continue over several lines (long signatures): skip until the line ending with ':'
   while (j < lines.length && !/:\s*(#.*)?$/.test(lines[j - 1]) && j - i < 20) j++;
   let last = j - 1;
+  let inString: string | null = null;
   for (; j < lines.length; j++) {
-    if (isBlank(lines[j])) continue;
-    if (indentOf(lines[j]) <= base) break;
+    if (inString === null) {
+      if (isBlank(lines[j])) continue;
+      if (indentOf(lines[j]) <= base) break;
+    }
+    inString = tripleQuoteState(lines[j], inString);
     last = j;
   }
   return last + 1;
@@ -94,8 +113,9 @@ export function extractTestSource(text: string, node: TestNodeId): string | null
   while (start > 0 && lines[start - 1].trimStart().startsWith('@') && indentOf(lines[start - 1]) === ind) start--;
   const end = blockEnd(lines, at);
   const body = lines.slice(start, end);
-  // dedent to the def's indentation so methods read like functions
-  return body.map((l) => (l.slice(0, ind).trim() === '' ? l.slice(ind) : l.trimStart())).join('\n').trimEnd();
+  // dedent to the def's indentation so methods read like functions; shallower lines can only
+  // be inside multi-line strings and are kept byte for byte
+  return body.map((l) => (l.slice(0, ind).trim() === '' ? l.slice(ind) : l)).join('\n').trimEnd();
 }
 
 /** Read a test's source from a repository checkout; null when the file or function is missing. */

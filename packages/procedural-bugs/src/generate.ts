@@ -18,7 +18,7 @@ import { run } from '@swe-forge/core/proc';
 import type { Entity } from './entities.js';
 import type { FileSelection, SkippedFile } from './files.js';
 import { listPythonFiles } from './files.js';
-import { gitApplyCheckMany } from './gitcheck.js';
+import { GitApplyChecker } from './gitcheck.js';
 import { ALL_MODIFIERS, resolveModifiers } from './modifiers.js';
 import type { ParserKind } from './parser.js';
 import { loadParser } from './parser.js';
@@ -76,7 +76,7 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData, execArgv: ['--conditions=@swe-forge/source'] });
 }
 
-async function scanFiles(repoDir: string, opts: ScanOptions, gen: FileGenOptions, label: string): Promise<Scan> {
+async function scanFiles(repoDir: string, opts: ScanOptions, gen: FileGenOptions, label: string, onResult?: (r: FileResult) => void): Promise<Scan> {
   const root = await assertDir(repoDir);
   const listing = await listPythonFiles(root, opts);
   if (listing.files.length === 0) {
@@ -94,11 +94,13 @@ async function scanFiles(repoDir: string, opts: ScanOptions, gen: FileGenOptions
   const results: FileResult[] = [];
   if (workers === 1) {
     for (const f of files) {
-      results.push(await processFile(mainParser, f, join(root, f), gen));
+      const r = await processFile(mainParser, f, join(root, f), gen);
+      results.push(r);
+      onResult?.(r);
       progress.tick();
     }
   } else {
-    results.push(...(await runInWorkers(files, root, gen, parserKind, workers, () => progress.tick())));
+    results.push(...(await runInWorkers(files, root, gen, parserKind, workers, (r) => (onResult?.(r), progress.tick()))));
   }
   progress.done();
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -111,7 +113,7 @@ async function runInWorkers(
   gen: FileGenOptions,
   parser: ParserKind | 'auto',
   n: number,
-  tick: () => void,
+  onResult: (r: FileResult) => void,
 ): Promise<FileResult[]> {
   const batchSize = Math.max(1, Math.min(16, Math.ceil(files.length / (n * 8))));
   const queue: WorkerTask[] = [];
@@ -133,7 +135,7 @@ async function runInWorkers(
             w.on('message', (reply: WorkerReply) => {
               if ('error' in reply) return rej(new Error(`procedural-bugs worker failed: ${reply.error}`));
               results.push(...reply.results);
-              for (let i = 0; i < reply.results.length; i++) tick();
+              for (const r of reply.results) onResult(r);
               next();
             });
             w.on('error', rej);
@@ -224,7 +226,8 @@ async function gitInfo(root: string): Promise<{ commit: string | null; remote: s
 }
 
 function repoNameFrom(remote: string | null, root: string): string {
-  if (remote) {
+  // Only URL-like remotes (https://host/o/n, git@host:o/n) name the repository; a local path does not.
+  if (remote && (remote.includes('://') || /^[^/]+@[^:]+:/.test(remote)) && !remote.startsWith('file://')) {
     const m = /[:/]([^/:]+)\/([^/]+?)(\.git)?\/?$/.exec(remote);
     if (m) return `${m[1]}/${m[2]}`;
   }
@@ -259,7 +262,16 @@ export async function generateProceduralBugs(
     attempts: 5,
     withRewrite: !!opts.swesmithDir,
   };
-  const scan = await scanFiles(repoDir, opts, gen, 'procedural');
+  // Without a per-modifier cap every candidate is checked: start git while files are still processed.
+  const checker = opts.skipGitCheck ? null : new GitApplyChecker(await assertDir(repoDir));
+  const early = checker && opts.maxBugsPerModifier === undefined;
+  let scan: Scan;
+  try {
+    scan = await scanFiles(repoDir, opts, gen, 'procedural', early ? (r) => checker.prefetch(r.candidates.map((c) => c.patch)) : undefined);
+  } catch (e) {
+    await checker?.dispose();
+    throw e;
+  }
   const tScan = Date.now();
   const { commit: gitCommit, remote } = await gitInfo(scan.root);
   // Without git, a tree id from the file hashes stands in for the commit (stable across runs).
@@ -295,7 +307,7 @@ export async function generateProceduralBugs(
     const todo = list.filter((c) => !checked.has(c) && !(writer?.has(idOf(c))));
     for (const c of list) if (writer?.has(idOf(c))) checked.set(c, true);
     if (todo.length === 0) return;
-    const ok = opts.skipGitCheck ? todo.map(() => true) : await gitApplyCheckMany(scan.root, todo.map((c) => c.patch));
+    const ok = checker ? await checker.check(todo.map((c) => c.patch)) : todo.map(() => true);
     todo.forEach((c, i) => checked.set(c, ok[i]));
   };
   let selected: RawCandidate[];
@@ -323,6 +335,7 @@ export async function generateProceduralBugs(
     await checkAll(unique);
     selected = unique.filter((c) => checked.get(c));
   }
+  await checker?.dispose();
   const gitFailed = [...checked.values()].filter((v) => !v).length;
 
   const family = new Map(ALL_MODIFIERS.map((m) => [m.name, m]));

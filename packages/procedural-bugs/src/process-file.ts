@@ -12,7 +12,6 @@ import { EditSet, applyEdits, sameIgnoringWhitespace } from './edits.js';
 import type { Modifier } from './modifiers.js';
 import { ALL_MODIFIERS } from './modifiers.js';
 import type { PythonParser } from './parser.js';
-import { hasError } from './parser.js';
 import { readPythonFile } from './files.js';
 import { Rng } from './rng.js';
 
@@ -129,14 +128,16 @@ export async function processFile(parser: PythonParser, file: string, abs: strin
   const { text } = read;
   result.sha = sha256(read.bytes);
   result.lines = text.length === 0 ? 0 : text.split('\n').length;
+  if (!/\b(def|class)\b/.test(text)) return result; // no definitions: nothing to parse
   let root;
   try {
-    root = parser.parse(text);
+    const tree = parser.parseTree(text);
+    root = tree.root;
+    result.parseError = tree.hasError;
   } catch (err) {
     result.skipped = `parser failed (${(err as Error).message})`;
     return result;
   }
-  result.parseError = hasError(root);
   const { entities, broken } = extractFileEntities(root, text, file);
   result.entities = entities.map((x) => x.entity);
   result.broken = broken;

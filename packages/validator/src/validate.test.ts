@@ -52,7 +52,11 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
 
   it('flaky test is never FAIL_TO_PASS or PASS_TO_PASS; hung run is killed with its whole process group', async () => {
     const out = join(dir, 'results.jsonl');
-    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 2, timeoutS: 4, progress: false });
+    // the hanging candidate gets a short timeout; the others a generous one (machines are shared)
+    const hung = await validateCandidates(env, [hangBug], { out, tests: 'full', workers: 2, timeoutS: 3, progress: false });
+    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 2, timeoutS: 60, progress: false });
+    expect(hung.results).toHaveLength(1);
+    expect(stats.validated_now).toBe(3); // the timed-out one was resumed, not rerun
     const base = JSON.parse(readFileSync(`${out}.baseline.json`, 'utf8'));
     expect(base.flaky).toEqual(['tests/test_flaky.py::test_flaky_add']);
     const byId = new Map(results.map((r) => [r.candidate_id, r]));
@@ -85,7 +89,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     expect((stats.by_status as Record<string, number>).valid).toBe(1);
 
     // rerun: everything is resumed from the results file, the stored baseline is reused
-    const again = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 1, timeoutS: 4, progress: false });
+    const again = await validateCandidates(env, [addBug, unusedBug, hangBug, brokenBug], { out, tests: 'full', workers: 1, timeoutS: 60, progress: false });
     expect(again.stats.validated_now).toBe(0);
     expect((again.stats.baseline as { reused: boolean }).reused).toBe(true);
     expect((await readJsonlAll(out)).length).toBe(4);
@@ -109,4 +113,17 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     expect(verify.compared).toBe(3);
     expect(verify.agreement).toBe(1);
   });
+
+  it('files selection runs the test files that import the patched module; --confirm keeps real F2P', async () => {
+    const out = join(dir, 'files.jsonl');
+    const { results } = await validateCandidates(env, [addBug, unusedBug], { out, tests: 'files', workers: 1, timeoutS: 30, progress: false, confirm: true });
+    const add = results.find((r) => r.candidate_id === addBug.id)!;
+    expect(add.status).toBe('valid');
+    expect(add.test_selection).toBe('files');
+    expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
+    expect(add.meta.confirmed).toBe(true);
+    expect(add.meta.selection).toMatchObject({ kind: 'tests', n_selected: 4 });
+    expect(results.find((r) => r.candidate_id === unusedBug.id)!.status).toBe('no_f2p');
+  });
 });
+

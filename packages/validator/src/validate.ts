@@ -315,6 +315,7 @@ async function verifySample(
   let agree = 0;
   let compared = 0;
   let fullSeconds = 0;
+  let fullRuns = 0;
   await runPool(
     sample.map((r) => ({ key: r.candidate_id, input: r })),
     {
@@ -322,7 +323,10 @@ async function verifySample(
       progress: false,
       worker: async (r) => {
         const full = await withSandbox((sb) => validateOne(sb, r.candidate, ctx, 'full'));
-        fullSeconds += full.duration_s;
+        if (full.status !== 'timeout') {
+          fullSeconds += full.duration_s;
+          fullRuns++;
+        }
         if (!['valid', 'no_f2p', 'no_p2p'].includes(full.status)) return full;
         compared++;
         const a = new Set(full.FAIL_TO_PASS);
@@ -341,7 +345,7 @@ async function verifySample(
     compared,
     identical_f2p: agree,
     agreement: compared ? agree / compared : null,
-    full_seconds_per_candidate: compared ? fullSeconds / sample.length : null,
+    full_seconds_per_candidate: fullRuns ? fullSeconds / fullRuns : null,
     selected_seconds_per_candidate: sample.length ? selectedSeconds / sample.length : null,
     mismatches,
   };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startMockLm } from '@swe-forge/testkit';
 import { runCli } from '../cli.js';
 import { findDemoRepo, prepareRepoCopy } from '../demo.js';
 
@@ -115,5 +116,28 @@ describe('swe-forge pipeline run', () => {
     const s2 = JSON.parse(json2) as { stages: { stage: string; status: string }[] };
     expect(s2.stages.filter((s) => s.stage !== 'dataset').every((s) => s.status === 'resumed')).toBe(true);
     expect(completeLines(join(out, 'work', 'validation.jsonl'))).toEqual(final);
+
+    // Adding the lm issue strategy later runs only that stage; its text becomes problem_statement.
+    const lm = await startMockLm([{ reply: { content: 'Balances come out wrong after a few operations.\n\nI expected the totals to match the statement.', usage: { prompt_tokens: 1000, completion_tokens: 20 } } }]);
+    try {
+      const cfg = (await readFile(cfgPath, 'utf8')).replace('issues: { strategies: [template, tests] }', `issues: { strategies: [template, tests, lm], lm: { url: "${lm.url}", model: mock-model } }`);
+      await writeFile(cfgPath, cfg);
+      const third = new PassThrough();
+      let json3 = '';
+      third.on('data', (d) => (json3 += d));
+      expect(await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout: third, stderr: errs })).toBe(0);
+      const s3 = JSON.parse(json3) as { stages: { stage: string; status: string }[] };
+      expect(s3.stages.filter((s) => s.status === 'done').map((s) => s.stage)).toEqual(['issues:lm', 'dataset']);
+      expect(lm.requests.length).toBe(rows.length);
+      const lmRows = completeLines(join(out, 'instances.jsonl')).map((l) => JSON.parse(l) as { problem_statement: string; meta: { issue_strategy: string; issue_prompt_tokens: number; problem_statements: Record<string, string> } });
+      for (const r of lmRows) {
+        expect(r.meta.issue_strategy).toBe('lm');
+        expect(r.problem_statement).toMatch(/^Balances come out wrong/);
+        expect(r.meta.issue_prompt_tokens).toBe(1000);
+        expect(r.meta.problem_statements.template).not.toBe('');
+      }
+    } finally {
+      await lm.close();
+    }
   }, 420_000);
 });

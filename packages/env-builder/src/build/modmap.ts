@@ -122,7 +122,9 @@ export async function wheelhouseIndex(dirs: string[], python: string, cacheDir: 
   const listing = dirs.map((d) => (existsSync(d) ? `${d}\n${readdirSync(d).join('\n')}` : d)).join('\n');
   const file = join(cacheDir, `wheelhouse-index.${contentHash(listing).slice(0, 16)}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-  const r = await run([python, '-c', INDEX_SCRIPT, ...dirs], { timeoutMs: 300_000 });
+  const r = await run([python, '-c', INDEX_SCRIPT, ...dirs], {
+    timeoutMs: 300_000,
+  });
   if (r.exitCode !== 0) return {};
   const map = JSON.parse(r.stdout) as Record<string, string>;
   mkdirSync(cacheDir, { recursive: true });
@@ -133,7 +135,15 @@ export async function wheelhouseIndex(dirs: string[], python: string, cacheDir: 
 /** The distribution to install for an import name: built-in table, then wheelhouse metadata, then the name itself. */
 export function distributionFor(module: string, wheelhouse: Record<string, string>): { dist: string; source: string } {
   const top = module.split('.')[0];
-  if (MODULE_TO_DIST[top]) return { dist: MODULE_TO_DIST[top], source: 'built-in module→distribution table' };
-  if (wheelhouse[top]) return { dist: wheelhouse[top], source: 'top_level.txt/RECORD of a wheel in the wheelhouse' };
+  if (MODULE_TO_DIST[top])
+    return {
+      dist: MODULE_TO_DIST[top],
+      source: 'built-in module→distribution table',
+    };
+  if (wheelhouse[top])
+    return {
+      dist: wheelhouse[top],
+      source: 'top_level.txt/RECORD of a wheel in the wheelhouse',
+    };
   return { dist: top.replace(/_/g, '-'), source: 'same name as the module' };
 }

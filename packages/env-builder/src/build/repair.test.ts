@@ -34,7 +34,7 @@ describe('buildEnvironment: repairs (offline, /opt/pypi/files)', () => {
   it('a repository whose tests fail at baseline is rejected with the reason and the last lines', async () => {
     const err = await buildEnvironment(fixture('failing'), opts).then(
       () => null,
-      (e: unknown) => e,
+      (e: unknown) => e
     );
     expect(err).toBeInstanceOf(BuildError);
     const e = err as BuildError;
@@ -42,7 +42,10 @@ describe('buildEnvironment: repairs (offline, /opt/pypi/files)', () => {
     expect(e.tail.join('\n')).toMatch(/FAILED tests\/test_fail\.py::test_add - assert -1 == 3/);
     expect(existsSync(join(e.logPath, '..', 'spec.json'))).toBe(false);
     // The same repository is accepted when the threshold allows it.
-    const ok = await buildEnvironment(fixture('failing'), { ...opts, minPassRate: 0.3 });
+    const ok = await buildEnvironment(fixture('failing'), {
+      ...opts,
+      minPassRate: 0.3,
+    });
     expect(ok.spec.baseline).toMatchObject({ passed: 1, failed: 2 });
   }, 180_000);
 });

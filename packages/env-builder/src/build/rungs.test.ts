@@ -11,7 +11,12 @@ describe('buildEnvironment: install rungs (offline, /opt/pypi/files)', () => {
     const b = await buildEnvironment(fixture('extras'), opts);
     expect(b.cached).toBe(false);
     expect(b.spec.install).toEqual(["python -m pip install --no-index --find-links /opt/pypi/files -e '.[test]'"]);
-    expect(b.spec.baseline).toMatchObject({ passed: 2, failed: 0, errors: 0, flaky: [] });
+    expect(b.spec.baseline).toMatchObject({
+      passed: 2,
+      failed: 0,
+      errors: 0,
+      flaky: [],
+    });
     expect(b.spec.test_cmd).toBe('python -m pytest -p no:cacheprovider --color=no -rA --continue-on-collection-errors');
     const log = readFileSync(b.logPath, 'utf8');
     expect(log).toMatch(/\[baseline\] run 1: 2 passed/);

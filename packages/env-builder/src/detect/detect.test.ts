@@ -19,7 +19,10 @@ function tree(files: Record<string, string>): string {
 
 describe('detect: the install ladder on the fixture repositories', () => {
   it('pyproject extras: editable install with the test extra, docs extra ignored', async () => {
-    const d = await detect(fixture('extras'), { findLinks: ['/w'], noIndex: true });
+    const d = await detect(fixture('extras'), {
+      findLinks: ['/w'],
+      noIndex: true,
+    });
     expect(d.spec.install).toEqual(["python -m pip install --no-index --find-links /w -e '.[test]'"]);
     expect(d.spec.offline).toEqual({ find_links: ['/w'], no_index: true });
     expect(d.reasons.find((r) => r.field === 'install' && r.value.startsWith('extras'))?.why).toMatch(/optional-dependencies/);
@@ -28,7 +31,10 @@ describe('detect: the install ladder on the fixture repositories', () => {
   it('PEP 735 dependency groups: include-group is resolved, lint group ignored', async () => {
     const d = await detect(fixture('groups'));
     const step = d.plan.find((s) => s.kind === 'packages');
-    expect(step).toMatchObject({ kind: 'packages', packages: ['pytest', 'toml'] });
+    expect(step).toMatchObject({
+      kind: 'packages',
+      packages: ['pytest', 'toml'],
+    });
     expect(step!.why).toMatch(/PEP 735/);
   });
 
@@ -43,7 +49,13 @@ describe('detect: the install ladder on the fixture repositories', () => {
 
   it('tox-only deps are used when nothing else names the test dependencies', async () => {
     const d = await detect(fixture('toxonly'));
-    expect(d.plan).toContainEqual(expect.objectContaining({ kind: 'packages', packages: ['pytest', 'tomli_w'], why: 'tox.ini [testenv] deps' }));
+    expect(d.plan).toContainEqual(
+      expect.objectContaining({
+        kind: 'packages',
+        packages: ['pytest', 'tomli_w'],
+        why: 'tox.ini [testenv] deps',
+      })
+    );
   });
 
   it('src layout: src is the import root; CI matrix read', async () => {
@@ -54,8 +66,14 @@ describe('detect: the install ladder on the fixture repositories', () => {
 
   it('--cov in addopts adds pytest-cov (and pytest, which nothing declares)', async () => {
     const d = await detect(fixture('covopts'));
-    expect(d.plugins).toEqual({ '--cov': 'pytest-cov', '--cov-report': 'pytest-cov' });
-    expect(d.plan.at(-1)).toMatchObject({ kind: 'packages', packages: ['pytest', 'pytest-cov'] });
+    expect(d.plugins).toEqual({
+      '--cov': 'pytest-cov',
+      '--cov-report': 'pytest-cov',
+    });
+    expect(d.plan.at(-1)).toMatchObject({
+      kind: 'packages',
+      packages: ['pytest', 'pytest-cov'],
+    });
     expect(d.reasons.find((r) => r.field === 'plugins')?.why).toMatch(/--cov.*pytest\.ini/);
   });
 
@@ -67,20 +85,31 @@ describe('detect: the install ladder on the fixture repositories', () => {
 
 describe('detect: python version, framework, lock files, CI and nox', () => {
   it('prefers the default interpreter when requires-python allows it, else the newest allowed listed version', async () => {
-    const ok = await detect(tree({ 'pyproject.toml': '[project]\nname="a"\nrequires-python=">=3.8"\n' }), { defaultPython: '3.11' });
+    const ok = await detect(
+      tree({
+        'pyproject.toml': '[project]\nname="a"\nrequires-python=">=3.8"\n',
+      }),
+      { defaultPython: '3.11' }
+    );
     expect(ok.spec.python).toBe('3.11');
     const old = await detect(
       tree({
-        'setup.py': 'from setuptools import setup\nsetup(name="a", python_requires=">=3.6,<3.10", classifiers=["Programming Language :: Python :: 3.8", "Programming Language :: Python :: 3.9"])\n',
+        'setup.py':
+          'from setuptools import setup\nsetup(name="a", python_requires=">=3.6,<3.10", classifiers=["Programming Language :: Python :: 3.8", "Programming Language :: Python :: 3.9"])\n',
       }),
-      { defaultPython: '3.11' },
+      { defaultPython: '3.11' }
     );
     expect(old.spec.python).toBe('3.9');
     expect(old.reasons.find((r) => r.field === 'python')?.why).toMatch(/excludes 3\.11/);
   });
 
   it('falls back to unittest without any pytest signal', async () => {
-    const d = await detect(tree({ 'tests/test_a.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n', 'a.py': '' }));
+    const d = await detect(
+      tree({
+        'tests/test_a.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n',
+        'a.py': '',
+      })
+    );
     expect(d.spec.test_framework).toBe('unittest');
     expect(d.spec.log_parser).toBe('unittest');
     expect(d.spec.test_cmd).toBe('python -m unittest discover -v -s tests 2>&1');
@@ -90,8 +119,9 @@ describe('detect: python version, framework, lock files, CI and nox', () => {
     const d = await detect(
       tree({
         'pyproject.toml': '[project]\nname="app"\nversion="1"\n',
-        'uv.lock': '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\n\n[[package]]\nname = "six"\nversion = "1.17.0"\n',
-      }),
+        'uv.lock':
+          '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\n\n[[package]]\nname = "six"\nversion = "1.17.0"\n',
+      })
     );
     expect(d.plan).toContainEqual(expect.objectContaining({ kind: 'packages', packages: ['six==1.17.0'] }));
   });
@@ -100,17 +130,38 @@ describe('detect: python version, framework, lock files, CI and nox', () => {
     const ci = await detect(
       tree({
         'setup.py': 'from setuptools import setup\nsetup(name="a")\n',
-        '.github/workflows/t.yml': 'jobs:\n  t:\n    steps:\n      - run: |\n          pip install --upgrade pip\n          pip install pytest mock -e .[fast]\n',
-      }),
+        '.github/workflows/t.yml':
+          'jobs:\n  t:\n    steps:\n      - run: |\n          pip install --upgrade pip\n          pip install pytest mock -e .[fast]\n',
+      })
     );
-    expect(ci.plan).toContainEqual(expect.objectContaining({ kind: 'packages', packages: ['pytest', 'mock'] }));
+    expect(ci.plan).toContainEqual(
+      expect.objectContaining({
+        kind: 'packages',
+        packages: ['pytest', 'mock'],
+      })
+    );
     expect(ci.plan[0]).toMatchObject({ kind: 'project', extras: ['fast'] });
-    const nox = await detect(tree({ 'setup.py': 'from setuptools import setup\nsetup(name="a")\n', 'noxfile.py': 'def tests(session):\n    session.install("pytest", "freezegun")\n' }));
-    expect(nox.plan).toContainEqual(expect.objectContaining({ kind: 'packages', packages: ['pytest', 'freezegun'], why: 'noxfile.py session.install(...)' }));
+    const nox = await detect(
+      tree({
+        'setup.py': 'from setuptools import setup\nsetup(name="a")\n',
+        'noxfile.py': 'def tests(session):\n    session.install("pytest", "freezegun")\n',
+      })
+    );
+    expect(nox.plan).toContainEqual(
+      expect.objectContaining({
+        kind: 'packages',
+        packages: ['pytest', 'freezegun'],
+        why: 'noxfile.py session.install(...)',
+      })
+    );
   });
 
   it('maps -n, --timeout and asyncio_mode to their plugins', async () => {
-    const d = await detect(tree({ 'pytest.ini': '[pytest]\naddopts = -n auto --timeout=30 -p xdist\nasyncio_mode = auto\n' }));
+    const d = await detect(
+      tree({
+        'pytest.ini': '[pytest]\naddopts = -n auto --timeout=30 -p xdist\nasyncio_mode = auto\n',
+      })
+    );
     expect(new Set(Object.values(d.plugins))).toEqual(new Set(['pytest-xdist', 'pytest-timeout', 'pytest-asyncio']));
   });
 
@@ -137,8 +188,14 @@ describe('detection helpers', () => {
   it('parses INI continuations and requirement files', () => {
     const ini = parseIni('[testenv]\ndeps =\n    pytest\n    # comment\n    mock>=2\n');
     expect(ini.get('testenv')!.get('deps')).toBe('\npytest\nmock>=2');
-    const r = parseRequirementsText('-r base.txt\n-e .\nfoo==1.0 \\\n  --hash=sha256:x\n--index-url http://x\nbar[baz]>=2; python_version<"3.8"\n');
-    expect(r).toEqual({ includes: ['base.txt'], editables: ['.'], requirements: ['foo==1.0', 'bar[baz]>=2; python_version<"3.8"'] });
+    const r = parseRequirementsText(
+      '-r base.txt\n-e .\nfoo==1.0 \\\n  --hash=sha256:x\n--index-url http://x\nbar[baz]>=2; python_version<"3.8"\n'
+    );
+    expect(r).toEqual({
+      includes: ['base.txt'],
+      editables: ['.'],
+      requirements: ['foo==1.0', 'bar[baz]>=2; python_version<"3.8"'],
+    });
     expect(loosen('bar[baz]>=2; python_version<"3.8"')).toBe('bar[baz]');
     expect(markerAllows('bar; python_version<"3.8"', '3.11')).toBe(false);
     expect(markerAllows('pywin32; sys_platform == "win32"', '3.11')).toBe(false);

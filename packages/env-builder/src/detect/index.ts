@@ -52,6 +52,12 @@ export interface Detection {
 }
 
 const TEST_EXTRAS = ['test', 'tests', 'testing', 'dev'];
+
+/** The test extras/groups to use among `available`: test/tests/testing when present, else dev (often docs+lint+test). */
+function pickTestNames(available: (name: string) => boolean): string[] {
+  const strict = TEST_EXTRAS.filter((e) => e !== 'dev' && available(e));
+  return strict.length ? strict : available('dev') ? ['dev'] : [];
+}
 const TEST_FILE_RE = /(^|[-_])(test|tests|testing|dev|ci)([-_.]|$)/i;
 const SKIP_REQ_RE = /(doc|lint|typing|mypy|release|publish|bench|perf|format|style)/i;
 
@@ -108,7 +114,15 @@ export function pipFlags(o: DetectOptions): string[] {
 }
 
 /** Render one install step as the shell command run inside the environment. */
-export function renderStep(step: InstallStep, o: DetectOptions, extra: { editable?: boolean; noBuildIsolation?: boolean; noDeps?: boolean } = {}): string {
+export function renderStep(
+  step: InstallStep,
+  o: DetectOptions,
+  extra: {
+    editable?: boolean;
+    noBuildIsolation?: boolean;
+    noDeps?: boolean;
+  } = {}
+): string {
   const base = ['python', '-m', 'pip', 'install', ...pipFlags(o)];
   if (step.kind === 'project') {
     const target = step.extras.length ? `.[${step.extras.join(',')}]` : '.';
@@ -186,7 +200,10 @@ function testSources(repo: string): string[] {
 
 function gitOut(repo: string, args: string[]): string | null {
   try {
-    return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['-C', repo, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -243,6 +260,33 @@ function collectStrings(node: unknown, key: RegExp, out: string[]): void {
       collectStrings(v, key, out);
     }
   }
+}
+
+/**
+ * The packages of a uv.lock that the project needs for its tests: its dependencies plus its test/dev
+ * extras and dependency groups, closed over the lock's dependency graph (docs/lint-only tools left out).
+ */
+function uvClosure(lock: Record<string, any>, projectName: string): Set<string> | null {
+  const pkgs = (lock.package ?? []) as any[];
+  const byName = new Map(pkgs.filter((p) => p?.name).map((p) => [normalizeName(String(p.name)), p]));
+  const root = byName.get(projectName) ?? pkgs.find((p) => p?.source && (p.source.editable === '.' || p.source.virtual === '.'));
+  if (!root) return null;
+  const start: any[] = [...(root.dependencies ?? [])];
+  for (const g of pickTestNames((n) => !!root['dev-dependencies']?.[n])) start.push(...root['dev-dependencies'][g]);
+  for (const g of pickTestNames((n) => !!root['optional-dependencies']?.[n])) start.push(...root['optional-dependencies'][g]);
+  const seen = new Set<string>();
+  const queue = start.map((d) => normalizeName(String(d?.name ?? '')));
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (!n || seen.has(n)) continue;
+    seen.add(n);
+    const p = byName.get(n);
+    for (const d of p?.dependencies ?? []) queue.push(normalizeName(String(d?.name ?? '')));
+    for (const extra of Object.values<any[]>(p?.['optional-dependencies'] ?? {}))
+      if (start.some((s) => normalizeName(String(s?.name)) === n && s?.extra)) for (const d of extra) queue.push(normalizeName(String(d?.name ?? '')));
+  }
+  seen.delete(projectName);
+  return seen;
 }
 
 /** Detect the environment of a repository. Pure: reads the tree (and git metadata for the commit id) only. */
@@ -305,11 +349,21 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   let python = defaultPython;
   const allowed = (v: string): boolean => (requiresPython ? satisfies(v, requiresPython) : true);
   if (allowed(defaultPython)) {
-    why('python', python, requiresPython ? `${requiresFrom} \`${requiresPython}\` allows the default interpreter ${defaultPython}` : `no requires-python found; using the default interpreter ${defaultPython}`);
+    why(
+      'python',
+      python,
+      requiresPython
+        ? `${requiresFrom} \`${requiresPython}\` allows the default interpreter ${defaultPython}`
+        : `no requires-python found; using the default interpreter ${defaultPython}`
+    );
   } else {
     const candidates = sortVersions([...listed].filter(allowed));
-    python = candidates.at(-1) ?? (sortVersions(['3.8', '3.9', '3.10', '3.12', '3.13'].filter(allowed)).at(-1) ?? defaultPython);
-    why('python', python, `${requiresFrom} \`${requiresPython}\` excludes ${defaultPython}; newest allowed version${listedFrom ? ` from ${listedFrom}` : ''}`);
+    python = candidates.at(-1) ?? sortVersions(['3.8', '3.9', '3.10', '3.12', '3.13'].filter(allowed)).at(-1) ?? defaultPython;
+    why(
+      'python',
+      python,
+      `${requiresFrom} \`${requiresPython}\` excludes ${defaultPython}; newest allowed version${listedFrom ? ` from ${listedFrom}` : ''}`
+    );
   }
 
   // ---- test framework / pytest config ------------------------------------------------
@@ -334,10 +388,19 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   const importsPytest = sources.some((f) => /^\s*(import pytest|from pytest\b)/m.test(readFileSync(f, 'utf8')));
   const hasConftest = sources.some((f) => basename(f) === 'conftest.py');
   const reqTexts = [
-    ...listDir(repo).filter((n) => /requirements.*\.(txt|in)$/.test(n)).map((n) => read(repo, n)),
+    ...listDir(repo)
+      .filter((n) => /requirements.*\.(txt|in)$/.test(n))
+      .map((n) => read(repo, n)),
     ...['requirements', 'reqs', 'requirements.d'].flatMap((d) => listDir(join(repo, d)).map((n) => read(repo, `${d}/${n}`))),
   ];
-  const allText = [read(repo, 'pyproject.toml'), read(repo, 'setup.cfg'), setupPy, read(repo, 'tox.ini'), read(repo, 'noxfile.py'), ...reqTexts].join('\n');
+  const allText = [
+    read(repo, 'pyproject.toml'),
+    read(repo, 'setup.cfg'),
+    setupPy,
+    read(repo, 'tox.ini'),
+    read(repo, 'noxfile.py'),
+    ...reqTexts,
+  ].join('\n');
   const mentionsPytest = /\bpytest\b/.test(allText);
   let framework: 'pytest' | 'unittest' = 'pytest';
   if (pytestCfg) why('test_framework', 'pytest', `pytest configuration in ${pytestCfgFrom}`);
@@ -371,7 +434,14 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   // ---- import roots (src layout) -----------------------------------------------------
   const importRoots: string[] = [];
   const srcDir = join(repo, 'src');
-  const srcHasCode = isDir(srcDir) && listDir(srcDir).some((n) => n.endsWith('.py') || existsSync(join(srcDir, n, '__init__.py')) || (isDir(join(srcDir, n)) && listDir(join(srcDir, n)).some((x) => x.endsWith('.py'))));
+  const srcHasCode =
+    isDir(srcDir) &&
+    listDir(srcDir).some(
+      (n) =>
+        n.endsWith('.py') ||
+        existsSync(join(srcDir, n, '__init__.py')) ||
+        (isDir(join(srcDir, n)) && listDir(join(srcDir, n)).some((x) => x.endsWith('.py')))
+    );
   if (srcHasCode) {
     importRoots.push('src');
     why('import_roots', 'src', 'src layout: the package lives under src/');
@@ -405,7 +475,9 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     [pdmLock, 'pdm.lock'],
   ] as const) {
     if (!lock || lockFrom) continue;
+    const closure = file === 'uv.lock' ? uvClosure(lock, projectName) : null;
     for (const p of (lock.package ?? []) as any[]) {
+      if (closure && !closure.has(normalizeName(String(p?.name ?? '')))) continue;
       if (!p?.name || !p?.version) continue;
       if (normalizeName(p.name) === projectName) continue;
       if (p.source && (p.source.editable || p.source.virtual || p.source.directory)) continue;
@@ -433,8 +505,16 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     }
   }
   if (lockFrom) {
-    const list = pkgs(lockPkgs);
-    plan.push({ kind: 'packages', packages: list, why: `${list.length} pinned packages from ${lockFrom} (pins are loosened if the wheelhouse lacks a version)` });
+    // A name locked at several versions (per-python markers) is left unpinned.
+    const count = new Map<string, number>();
+    for (const r of lockPkgs) count.set(normalizeName(requirementName(r) ?? r), (count.get(normalizeName(requirementName(r) ?? r)) ?? 0) + 1);
+    const deduped = [...new Set(lockPkgs.map((r) => ((count.get(normalizeName(requirementName(r) ?? r)) ?? 0) > 1 ? (loosen(r) ?? r) : r)))];
+    const list = pkgs(deduped);
+    plan.push({
+      kind: 'packages',
+      packages: list,
+      why: `${list.length} pinned packages from ${lockFrom} (pins are loosened if the wheelhouse lacks a version)`,
+    });
     note(list);
     testDepsFound = true;
   }
@@ -445,8 +525,9 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   const optDeps = pyproject?.project?.['optional-dependencies'] as Record<string, string[]> | undefined;
   if (Array.isArray(pyproject?.project?.dependencies)) projectDeps.push(...pyproject.project.dependencies);
   if (optDeps) {
-    for (const e of TEST_EXTRAS) if (optDeps[e]) extras.push(e);
-    for (const e of extras) projectDeps.push(...optDeps[e].filter((r) => !r.includes('[') || !r.startsWith(String(pyproject?.project?.name))));
+    extras.push(...pickTestNames((e) => !!optDeps[e]));
+    for (const e of extras)
+      projectDeps.push(...optDeps[e].filter((r) => !r.includes('[') || !r.startsWith(String(pyproject?.project?.name))));
     if (extras.length) {
       why('install', `extras [${extras.join(',')}]`, 'pyproject.toml [project.optional-dependencies] names test/dev extras');
       testDepsFound = true;
@@ -466,7 +547,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     ];
     projectDeps.push(...poetryReq(poetry.dependencies));
     if (poetryPkgs.length) {
-      plan.push({ kind: 'packages', packages: poetryPkgs, why: 'poetry dev/test dependency groups in pyproject.toml' });
+      plan.push({
+        kind: 'packages',
+        packages: poetryPkgs,
+        why: 'poetry dev/test dependency groups in pyproject.toml',
+      });
       note(poetryPkgs);
       testDepsFound = true;
     }
@@ -478,13 +563,23 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     const resolve = (g: string, seen: Set<string>): string[] => {
       if (seen.has(g) || !Array.isArray(groups[g])) return [];
       seen.add(g);
-      return groups[g].flatMap((x) => (typeof x === 'string' ? [x] : x && typeof x === 'object' && 'include-group' in x ? resolve(String((x as any)['include-group']), seen) : []));
+      return groups[g].flatMap((x) =>
+        typeof x === 'string'
+          ? [x]
+          : x && typeof x === 'object' && 'include-group' in x
+          ? resolve(String((x as any)['include-group']), seen)
+          : []
+      );
     };
-    const chosen = TEST_EXTRAS.filter((g) => groups[g]);
+    const chosen = pickTestNames((g) => !!groups[g]);
     const reqs = [...new Set(chosen.flatMap((g) => resolve(g, new Set())))];
     const list = pkgs(reqs);
     if (list.length) {
-      plan.push({ kind: 'packages', packages: list, why: `PEP 735 dependency group(s) ${chosen.join(', ')} in pyproject.toml` });
+      plan.push({
+        kind: 'packages',
+        packages: list,
+        why: `PEP 735 dependency group(s) ${chosen.join(', ')} in pyproject.toml`,
+      });
       note(list);
       testDepsFound = true;
     }
@@ -509,15 +604,19 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   for (const f of reqFiles) {
     const parsed = parseRequirementsText(read(repo, f) ?? '');
     note(parsed.requirements);
-    plan.push({ kind: 'requirements', file: f, why: `requirements file ${f}${TEST_FILE_RE.test(basename(f)) ? ' (test/dev dependencies)' : ''}` });
+    plan.push({
+      kind: 'requirements',
+      file: f,
+      why: `requirements file ${f}${TEST_FILE_RE.test(basename(f)) ? ' (test/dev dependencies)' : ''}`,
+    });
     if (TEST_FILE_RE.test(basename(f)) || f.includes('/')) testDepsFound = true;
   }
 
   // 5. setup.cfg / setup.py extras
   const cfgExtras = setupCfg?.get('options.extras_require');
   if (cfgExtras) {
-    for (const e of TEST_EXTRAS) {
-      if (cfgExtras.has(e) && !extras.includes(e)) {
+    for (const e of pickTestNames((n) => cfgExtras.has(n))) {
+      if (!extras.includes(e)) {
         extras.push(e);
         const reqs = iniList(cfgExtras.get(e));
         note(reqs);
@@ -531,9 +630,9 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   if (setupPy) {
     const er = /extras_require\s*=\s*(\{[\s\S]*?\n\s*\}|dict\([\s\S]*?\))/.exec(setupPy);
     if (er) {
-      for (const e of TEST_EXTRAS) {
+      for (const e of pickTestNames((n) => new RegExp(`['"]${n}['"]\\s*:|\\b${n}\\s*=`).test(er[1]))) {
         if (extras.includes(e)) continue;
-        if (new RegExp(`['"]${e}['"]\\s*:|\\b${e}\\s*=`).test(er[1])) {
+        {
           extras.push(e);
           why('install', `extra [${e}]`, 'setup.py extras_require');
           testDepsFound = true;
@@ -546,7 +645,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     if (tr) {
       const list = pkgs([...tr[1].matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]));
       if (list.length) {
-        plan.push({ kind: 'packages', packages: list, why: 'setup.py tests_require' });
+        plan.push({
+          kind: 'packages',
+          packages: list,
+          why: 'setup.py tests_require',
+        });
         note(list);
         testDepsFound = true;
       }
@@ -562,12 +665,21 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
         const clean = d.replace(/^[\w,-]+:\s*/, (m) => (/^(py|test|cov)/.test(m) ? '' : m));
         const r = /^-r\s*(?:\{toxinidir\}\/)?(\S+)/.exec(clean);
         if (r) {
-          if (existsSync(join(repo, r[1])) && !reqFiles.includes(r[1])) plan.push({ kind: 'requirements', file: r[1], why: `tox.ini [testenv] deps -r ${r[1]}` });
+          if (existsSync(join(repo, r[1])) && !reqFiles.includes(r[1]))
+            plan.push({
+              kind: 'requirements',
+              file: r[1],
+              why: `tox.ini [testenv] deps -r ${r[1]}`,
+            });
         } else if (requirementName(clean)) deps.push(clean);
       }
       const list = pkgs(deps);
       if (list.length) {
-        plan.push({ kind: 'packages', packages: list, why: 'tox.ini [testenv] deps' });
+        plan.push({
+          kind: 'packages',
+          packages: list,
+          why: 'tox.ini [testenv] deps',
+        });
         note(list);
         testDepsFound = true;
       }
@@ -587,7 +699,12 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
       const args = [...m[1].matchAll(/['"]([^'"]+)['"]/g)].map((x) => x[1]);
       for (let i = 0; i < args.length; i++) {
         if (args[i] === '-r' && args[i + 1]) {
-          if (existsSync(join(repo, args[i + 1]))) plan.push({ kind: 'requirements', file: args[++i], why: 'noxfile.py session.install -r' });
+          if (existsSync(join(repo, args[i + 1])))
+            plan.push({
+              kind: 'requirements',
+              file: args[++i],
+              why: 'noxfile.py session.install -r',
+            });
         } else if (args[i] === '-e' || args[i] === '.' || args[i].startsWith('.[')) {
           const em = /^\.\[([^\]]+)\]/.exec(args[i + 1] ?? args[i]);
           if (em) for (const e of em[1].split(',')) if (!extras.includes(e.trim())) extras.push(e.trim());
@@ -596,7 +713,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     }
     const list = pkgs(deps);
     if (list.length) {
-      plan.push({ kind: 'packages', packages: list, why: 'noxfile.py session.install(...)' });
+      plan.push({
+        kind: 'packages',
+        packages: list,
+        why: 'noxfile.py session.install(...)',
+      });
       note(list);
       testDepsFound = true;
     }
@@ -613,7 +734,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
           if (w === '-r' && words[i + 1]) {
             const f = words[++i];
             if (existsSync(join(repo, f)) && !reqFiles.includes(f) && !plan.some((s) => s.kind === 'requirements' && s.file === f))
-              plan.push({ kind: 'requirements', file: f, why: `CI install line in ${file}` });
+              plan.push({
+                kind: 'requirements',
+                file: f,
+                why: `CI install line in ${file}`,
+              });
           } else if (w === '-e' || w === '--editable') {
             const em = /^\.\[([^\]]+)\]/.exec(words[i + 1] ?? '');
             if (em) for (const e of em[1].split(',')) if (!extras.includes(e.trim())) extras.push(e.trim());
@@ -627,15 +752,31 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     }
     const list = pkgs([...new Set(deps)]);
     if (list.length) {
-      plan.push({ kind: 'packages', packages: list, why: 'pip install lines of the CI workflows' });
+      plan.push({
+        kind: 'packages',
+        packages: list,
+        why: 'pip install lines of the CI workflows',
+      });
       note(list);
     }
   }
 
   // The project itself, first: editable so its dependencies and metadata land in the venv.
-  const hasPackaging = !!(pyproject?.project || pyproject?.['build-system'] || pyproject?.tool?.poetry || setupPy || setupCfg?.get('metadata'));
+  const hasPackaging = !!(
+    pyproject?.project ||
+    pyproject?.['build-system'] ||
+    pyproject?.tool?.poetry ||
+    setupPy ||
+    setupCfg?.get('metadata')
+  );
   if (hasPackaging) {
-    plan.unshift({ kind: 'project', extras: [...extras], why: extras.length ? `editable install with extras [${extras.join(',')}]` : 'editable install of the project (pyproject.toml/setup.py found)' });
+    plan.unshift({
+      kind: 'project',
+      extras: [...extras],
+      why: extras.length
+        ? `editable install with extras [${extras.join(',')}]`
+        : 'editable install of the project (pyproject.toml/setup.py found)',
+    });
   } else {
     why('install', 'path mode', 'no pyproject.toml/setup.py: the working copy is put on sys.path instead of installed');
   }
@@ -644,7 +785,12 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   const missing: string[] = [];
   if (framework === 'pytest' && !mentioned.has('pytest')) missing.push('pytest');
   for (const dist of new Set(Object.values(plugins))) if (!mentioned.has(normalizeName(dist))) missing.push(dist);
-  if (missing.length) plan.push({ kind: 'packages', packages: missing, why: `test runner/plugins not declared by the repository: ${missing.join(', ')}` });
+  if (missing.length)
+    plan.push({
+      kind: 'packages',
+      packages: missing,
+      why: `test runner/plugins not declared by the repository: ${missing.join(', ')}`,
+    });
 
   for (const s of plan) why('install', renderStep(s, {}), s.why);
 
@@ -652,7 +798,13 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   let testCmd: string;
   if (framework === 'pytest') {
     testCmd = PYTEST_CMD;
-    why('test_cmd', testCmd, pytestCfg ? `pytest with the repository's own configuration (${pytestCfgFrom}); -rA gives the per-test summary the log parser reads` : 'pytest (runs unittest-style tests too); -rA gives the per-test summary');
+    why(
+      'test_cmd',
+      testCmd,
+      pytestCfg
+        ? `pytest with the repository's own configuration (${pytestCfgFrom}); -rA gives the per-test summary the log parser reads`
+        : 'pytest (runs unittest-style tests too); -rA gives the per-test summary'
+    );
   } else {
     const start = isDir(join(repo, 'tests')) ? 'tests' : isDir(join(repo, 'test')) ? 'test' : '.';
     const top = existsSync(join(repo, start, '__init__.py')) ? ' -t .' : '';
@@ -663,7 +815,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   const buildRequires: string[] = Array.isArray(pyproject?.['build-system']?.requires) ? pyproject['build-system'].requires : [];
   const commit = isGitRoot(repo) ? gitOut(repo, ['rev-parse', 'HEAD']) ?? 'unknown' : 'worktree';
   const name = repoName(repo);
-  why('repo', name, isGitRoot(repo) && gitOut(repo, ['config', '--get', 'remote.origin.url']) ? 'from the origin remote' : 'from the folder name');
+  why(
+    'repo',
+    name,
+    isGitRoot(repo) && gitOut(repo, ['config', '--get', 'remote.origin.url']) ? 'from the origin remote' : 'from the folder name'
+  );
   const install = plan.map((s) => renderStep(s, opts));
   const spec: Detection['spec'] = {
     schema_version: '1.0',
@@ -675,10 +831,29 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
     test_framework: framework,
     log_parser: framework === 'pytest' ? 'pytest' : 'unittest',
     backend: opts.backend ?? 'venv',
-    ...(opts.findLinks?.length || opts.noIndex ? { offline: { find_links: opts.findLinks ?? [], no_index: !!opts.noIndex } } : {}),
-    meta: { import_roots: importRoots, plugins, requires_python: requiresPython },
+    ...(opts.findLinks?.length || opts.noIndex
+      ? {
+          offline: {
+            find_links: opts.findLinks ?? [],
+            no_index: !!opts.noIndex,
+          },
+        }
+      : {}),
+    meta: {
+      import_roots: importRoots,
+      plugins,
+      requires_python: requiresPython,
+    },
   };
-  return { spec, reasons, plan, importRoots, plugins, buildRequires, projectDeps: [...new Set(projectDeps)].filter((r) => markerAllows(r, python)), };
+  return {
+    spec,
+    reasons,
+    plan,
+    importRoots,
+    plugins,
+    buildRequires,
+    projectDeps: [...new Set(projectDeps)].filter((r) => markerAllows(r, python)),
+  };
 }
 
 /** Relative path helper for messages. */

@@ -41,7 +41,13 @@ export function iniList(value: string | undefined, commas = false): string[] {
   for (const line of value.split('\n')) {
     const clean = line.replace(/\s+#.*$/, '').trim();
     if (!clean || clean.startsWith('#')) continue;
-    if (commas) items.push(...clean.split(',').map((s) => s.trim()).filter(Boolean));
+    if (commas)
+      items.push(
+        ...clean
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      );
     else items.push(clean);
   }
   return items;

@@ -19,7 +19,10 @@ function cmp(a: number[], b: number[]): number {
 /** True when `version` (e.g. `3.11`) satisfies a specifier set like `>=3.8,<4` (unknown clauses are ignored). */
 export function satisfies(version: string, specifier: string): boolean {
   const v = parseVersion(version);
-  for (const clause of specifier.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const clause of specifier
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(~=|===|==|!=|<=|>=|<|>)\s*([0-9][0-9.]*)(\.\*)?$/.exec(clause);
     if (!m) continue;
     const [, op, raw, wild] = m;

@@ -52,7 +52,11 @@ export interface RequirementsFile {
 
 /** Parse requirements.txt text (continuations, comments, `-r`, `-e`); pip options like `--index-url` are dropped. */
 export function parseRequirementsText(text: string): RequirementsFile {
-  const out: RequirementsFile = { requirements: [], includes: [], editables: [] };
+  const out: RequirementsFile = {
+    requirements: [],
+    includes: [],
+    editables: [],
+  };
   const joined = text.replace(/\\\r?\n/g, ' ');
   for (const raw of joined.split(/\r?\n/)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();

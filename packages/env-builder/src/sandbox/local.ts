@@ -30,13 +30,25 @@ export class SandboxError extends Error {
 }
 
 /** True when bubblewrap exists and can create the namespaces the bwrap backend needs. */
-export async function bwrapAvailable(): Promise<{ ok: boolean; reason: string }> {
+export async function bwrapAvailable(): Promise<{
+  ok: boolean;
+  reason: string;
+}> {
   try {
-    const r = await run(['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--die-with-parent', 'true'], { timeoutMs: 20_000 });
+    const r = await run(
+      ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--die-with-parent', 'true'],
+      { timeoutMs: 20_000 }
+    );
     if (r.exitCode === 0) return { ok: true, reason: 'bwrap works' };
-    return { ok: false, reason: `bwrap cannot create namespaces here: ${r.stderr.trim()}` };
+    return {
+      ok: false,
+      reason: `bwrap cannot create namespaces here: ${r.stderr.trim()}`,
+    };
   } catch (e) {
-    return { ok: false, reason: `bwrap is not installed (${(e as Error).message}): apt-get install -y bubblewrap` };
+    return {
+      ok: false,
+      reason: `bwrap is not installed (${(e as Error).message}): apt-get install -y bubblewrap`,
+    };
   }
 }
 
@@ -53,7 +65,8 @@ export class LocalSandbox implements Sandbox {
   /** The environment variables every command sees (venv first on PATH, the working copy importable). */
   environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'CONDA_PREFIX', 'PIP_REQUIRE_VIRTUALENV']) delete env[k];
+    for (const k of ['PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'CONDA_PREFIX', 'PIP_REQUIRE_VIRTUALENV'])
+      delete env[k];
     const pyPath = this.cfg.importRoots.map((r) => normalize(join(this.root, r)));
     Object.assign(env, {
       PATH: `${join(this.cfg.venv, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -80,29 +93,44 @@ export class LocalSandbox implements Sandbox {
     if (this.cfg.backend === 'venv') return ['bash', '-c', cmd];
     return [
       'bwrap',
-      '--ro-bind', '/', '/',
-      '--dev', '/dev',
-      '--proc', '/proc',
-      '--tmpfs', '/tmp',
-      '--tmpfs', '/var/tmp',
-      '--tmpfs', '/dev/shm',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/var/tmp',
+      '--tmpfs',
+      '/dev/shm',
       // Re-expose the environment (read-only) and the working copy (writable) over the private /tmp.
-      '--ro-bind', this.cfg.envDir, this.cfg.envDir,
-      '--bind', this.root, this.root,
+      '--ro-bind',
+      this.cfg.envDir,
+      this.cfg.envDir,
+      '--bind',
+      this.root,
+      this.root,
       '--unshare-net',
       '--unshare-pid',
       '--unshare-ipc',
       '--unshare-uts',
       '--die-with-parent',
       '--new-session',
-      '--chdir', cwd,
-      'bash', '-c', cmd,
+      '--chdir',
+      cwd,
+      'bash',
+      '-c',
+      cmd,
     ];
   }
 
   private resolvePath(p: string): string {
     const abs = resolve(this.root, p);
-    if (abs !== this.root && !abs.startsWith(`${this.root}/`)) throw new SandboxError(`path ${p} escapes the working copy ${this.root}: use a path relative to the root`);
+    if (abs !== this.root && !abs.startsWith(`${this.root}/`))
+      throw new SandboxError(`path ${p} escapes the working copy ${this.root}: use a path relative to the root`);
     return abs;
   }
 
@@ -115,7 +143,15 @@ export class LocalSandbox implements Sandbox {
       timeoutMs: opts.timeoutMs,
       maxOutputBytes: opts.maxOutputBytes,
     });
-    return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, durationMs: r.durationMs, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+    return {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      timedOut: r.timedOut,
+      durationMs: r.durationMs,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      truncated: r.truncated,
+    };
   }
 
   async readFile(path: string): Promise<string> {
@@ -136,11 +172,17 @@ export class LocalSandbox implements Sandbox {
     const idx = join(this.root, '.git', `swe-forge-diff-${process.pid}-${Date.now()}.idx`);
     const env = { ...process.env, ...GIT_ENV, GIT_INDEX_FILE: idx };
     try {
-      for (const args of [['read-tree', 'HEAD'], ['add', '-A', '.']]) {
+      for (const args of [
+        ['read-tree', 'HEAD'],
+        ['add', '-A', '.'],
+      ]) {
         const r = await run(['git', ...args], { cwd: this.root, env });
         if (r.exitCode !== 0) throw new SandboxError(`git ${args.join(' ')} failed in ${this.root}: ${r.stderr.trim()}`);
       }
-      const d = await run(['git', '-c', 'core.quotepath=off', 'diff', '--cached', '--binary', '--no-color', '--no-ext-diff', 'HEAD'], { cwd: this.root, env });
+      const d = await run(['git', '-c', 'core.quotepath=off', 'diff', '--cached', '--binary', '--no-color', '--no-ext-diff', 'HEAD'], {
+        cwd: this.root,
+        env,
+      });
       if (d.exitCode !== 0) throw new SandboxError(`git diff failed in ${this.root}: ${d.stderr.trim()}`);
       return d.stdout;
     } finally {
@@ -150,8 +192,14 @@ export class LocalSandbox implements Sandbox {
 
   async reset(): Promise<void> {
     this.assertLive();
-    for (const args of [['reset', '-q', '--hard', 'HEAD'], ['clean', '-q', '-f', '-d', '-x']]) {
-      const r = await run(['git', ...args], { cwd: this.root, env: { ...process.env, ...GIT_ENV } });
+    for (const args of [
+      ['reset', '-q', '--hard', 'HEAD'],
+      ['clean', '-q', '-f', '-d', '-x'],
+    ]) {
+      const r = await run(['git', ...args], {
+        cwd: this.root,
+        env: { ...process.env, ...GIT_ENV },
+      });
       if (r.exitCode !== 0) throw new SandboxError(`git ${args.join(' ')} failed in ${this.root}: ${r.stderr.trim()}`);
     }
   }

@@ -21,5 +21,12 @@ export function fixture(name: string): string {
 export function offline(extra: BuildOptions = {}): BuildOptions {
   mkdirSync(PIP_CACHE, { recursive: true });
   const cacheDir = mkdtempSync(join(tmpdir(), 'swe-forge-eb-envs-'));
-  return { cacheDir, findLinks: [WHEELHOUSE], noIndex: true, pipCacheDir: PIP_CACHE, workDir: join(cacheDir, 'work'), ...extra };
+  return {
+    cacheDir,
+    findLinks: [WHEELHOUSE],
+    noIndex: true,
+    pipCacheDir: PIP_CACHE,
+    workDir: join(cacheDir, 'work'),
+    ...extra,
+  };
 }
