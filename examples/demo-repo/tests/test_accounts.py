@@ -11,7 +11,9 @@ from minibank import (
     Money,
     SavingsAccount,
 )
-from conftest import CHECKING_NUMBER, OTHER_NUMBER, SAVINGS_NUMBER
+
+# Valid account numbers (the last digit is the check digit).
+CHECKING_NUMBER, SAVINGS_NUMBER, OTHER_NUMBER = "12345674", "76543218", "10000002"
 
 
 @pytest.mark.parametrize("number", ["12345675", "1234567", "1234567a", "123456740", ""])

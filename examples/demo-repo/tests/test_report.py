@@ -13,7 +13,8 @@ from minibank.report import (
     summarize,
     write_report,
 )
-from conftest import CHECKING_NUMBER
+
+CHECKING_NUMBER = "12345674"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@ import pytest
 
 from minibank import Account, CheckingAccount, Money
 from minibank import rules
-from conftest import CHECKING_NUMBER, OTHER_NUMBER
+
+CHECKING_NUMBER, OTHER_NUMBER = "12345674", "10000002"
 
 
 @pytest.mark.parametrize(

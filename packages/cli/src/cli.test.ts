@@ -39,6 +39,17 @@ describe('swe-forge', () => {
     expect(validate.out).toMatch(/--candidates/);
   });
 
+  it('every group delegates --help to its package (exit 0, usage and options)', async () => {
+    for (const g of GROUPS) {
+      const r = await cli([g.name, '--help']);
+      expect(r.code, `${g.name}: ${r.err}`).toBe(0);
+      expect(r.out, g.name).toMatch(/^Usage: /);
+      expect(r.out, g.name).toContain('--help');
+    }
+    expect((await cli(['combine', '--help'])).out).toMatch(/^Usage: swe-forge combine \[options\] <repo>/);
+    expect((await cli(['gather', '--help'])).out).toMatch(/--results <file>/);
+  });
+
   it('dispatches a group command with its arguments', async () => {
     const r = await cli(['issues', 'templates', '--json']);
     expect(r.code).toBe(0);

@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 function pythonWithDatasets(): string | null {
-  for (const py of [process.env.SWE_FORGE_HF_PYTHON, '/tmp/hfvenv/bin/python', 'python3'].filter(Boolean) as string[]) {
+  for (const py of [process.env.SWE_FORGE_HF_PYTHON, 'python3'].filter(Boolean) as string[]) {
     try {
       execFileSync(py, ['-c', 'import datasets'], { stdio: 'ignore' });
       return py;
@@ -43,7 +43,7 @@ describe('swe-forge demo', () => {
       expect(row.meta.problem_statements.template).not.toBe('');
     }
     const py = pythonWithDatasets();
-    if (!py) console.log('skipping the HF datasets load check: no python with `datasets` (pip install --no-index --find-links /opt/pypi/files datasets)');
+    if (!py) console.log('skipping the HF datasets load check: no python with `datasets` (set SWE_FORGE_HF_PYTHON to one, e.g. a venv with: pip install --no-index --find-links /opt/pypi/files datasets)');
     else {
       const n = execFileSync(py, ['-c', `from datasets import load_dataset; print(len(load_dataset('json', data_files=${JSON.stringify(r.dataset)}, split='train')))`], { encoding: 'utf8' });
       expect(Number(n.trim().split('\n').at(-1))).toBe(rows.length);

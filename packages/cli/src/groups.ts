@@ -26,7 +26,7 @@ export const GROUPS: readonly CommandGroup[] = [
   { name: 'bugs', pkg: '@swe-forge/procedural-bugs', prefix: [], description: 'list code entities and generate procedural bug candidates', example: 'swe-forge bugs procedural ./myrepo --out candidates.jsonl' },
   { name: 'validate', pkg: '@swe-forge/validator', prefix: ['validate'], description: "run the repo's tests on each candidate; keep bugs that break passing tests", example: 'swe-forge validate ./myrepo --candidates candidates.jsonl --out results.jsonl' },
   { name: 'gather', pkg: '@swe-forge/validator', prefix: ['gather'], description: 'turn validation results into SWE-bench-shaped task instances', example: 'swe-forge gather --results results.jsonl --out instances.jsonl' },
-  { name: 'combine', pkg: '@swe-forge/combine', prefix: [], description: 'bundle validated bugs of one file or module into harder candidates', example: 'swe-forge combine ./myrepo --instances instances.jsonl --out combined.jsonl --mode file' },
+  { name: 'combine', pkg: '@swe-forge/combine', prefix: ['combine'], description: 'bundle validated bugs of one file or module into harder candidates', example: 'swe-forge combine ./myrepo --instances instances.jsonl --out combined.jsonl --mode file' },
   { name: 'issues', pkg: '@swe-forge/issue-writer', prefix: [], description: 'write problem statements: templates, failing tests, LM issues, original issues', example: 'swe-forge issues write --instances instances.jsonl --strategy template --repo ./myrepo --out issues.jsonl' },
   { name: 'eval', pkg: '@swe-forge/validator', prefix: ['eval'], description: 'evaluate model patches against task instances (resolved or not)', example: 'swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.jsonl --out eval/' },
 ];

@@ -49,31 +49,36 @@ export async function templateIssue(inst: TaskInstance, ctx: StrategyContext): P
   return { ok: true, text, meta: { template }, rejections: [] };
 }
 
-/** Pick F2P tests in a seeded order and return the first whose source can be read. */
-async function pickTestWithSource(inst: TaskInstance, ctx: StrategyContext, rng: Rng): Promise<{ id: string; source: string } | null> {
-  const ids = [...inst.FAIL_TO_PASS];
-  for (let i = ids.length - 1; i > 0; i--) {
+/** FAIL_TO_PASS ids in a seeded order. */
+function shuffled(ids: string[], rng: Rng): string[] {
+  const out = [...ids];
+  for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    [ids[i], ids[j]] = [ids[j], ids[i]];
+    [out[i], out[j]] = [out[j], out[i]];
   }
-  for (const id of ids) {
-    const source = ctx.repoDir ? await readTestSource(ctx.repoDir, id) : null;
-    if (source) return { id, source };
-  }
-  return null;
+  return out;
 }
 
 /** `tests`: the source of one F2P test plus its failing output from the validator's log. */
 export async function testsIssue(inst: TaskInstance, ctx: StrategyContext): Promise<StrategyOutcome> {
   if (!ctx.repoDir) return { ok: false, reason: 'no_repo', detail: 'the tests strategy needs repoDir to read test sources', rejections: [] };
-  const log = await readTestOutput(inst, ctx.artifactsDir);
-  if (log === null) return { ok: false, reason: 'no_test_output', detail: 'no test_output.txt for this instance under artifactsDir', rejections: [] };
-  const picked = await pickTestWithSource(inst, ctx, rngFor(ctx, inst, 'tests'));
-  if (!picked) return { ok: false, reason: 'no_test_source', detail: 'no FAIL_TO_PASS test function found in the repository', rejections: [] };
-  const section = extractFailureSection(stripAnsi(log), picked.id);
-  if (!section) return { ok: false, reason: 'no_failure_section', detail: `the test log has no failure section for ${picked.id}`, rejections: [] };
-  const text = `**Test Source Code**\n\`\`\`python\n${picked.source}\n\`\`\`\n\n**Test Output**\n\`\`\`\n${section}\n\`\`\``;
-  return { ok: true, text, meta: { test: picked.id }, rejections: [] };
+  const raw = await readTestOutput(inst, ctx.artifactsDir);
+  if (raw === null) return { ok: false, reason: 'no_test_output', detail: 'no test_output.txt for this instance under artifactsDir', rejections: [] };
+  const log = stripAnsi(raw);
+  // the first test, in seeded order, whose source and failure section can both be found
+  let sourceFound = false;
+  for (const id of shuffled(inst.FAIL_TO_PASS, rngFor(ctx, inst, 'tests'))) {
+    const source = await readTestSource(ctx.repoDir, id);
+    if (!source) continue;
+    sourceFound = true;
+    const section = extractFailureSection(log, id);
+    if (!section) continue;
+    const text = `**Test Source Code**\n\`\`\`python\n${source}\n\`\`\`\n\n**Test Output**\n\`\`\`\n${section}\n\`\`\``;
+    return { ok: true, text, meta: { test: id }, rejections: [] };
+  }
+  return sourceFound
+    ? { ok: false, reason: 'no_failure_section', detail: 'the test log has no failure section for any FAIL_TO_PASS test', rejections: [] }
+    : { ok: false, reason: 'no_test_source', detail: 'no FAIL_TO_PASS test function found in the repository', rejections: [] };
 }
 
 /** `original`: the issue text linked to the PR a pr_mirror instance came from. */
@@ -102,11 +107,7 @@ export async function lmIssue(inst: TaskInstance, ctx: StrategyContext): Promise
     const s = await readTestSource(ctx.repoDir, id);
     if (s) sources.push(s);
   }
-  const demos = [...ctx.demonstrations];
-  for (let i = demos.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [demos[i], demos[j]] = [demos[j], demos[i]];
-  }
+  const demos = shuffled([...ctx.demonstrations], rng);
   const messages: LmMessage[] = buildIssueMessages({ patch: inst.patch, testOutput, testSources: sources, demonstrations: demos.slice(0, 2) });
   const usage = { prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cached_calls: 0 };
   const rejections: Leak[] = [];

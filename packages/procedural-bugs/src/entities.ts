@@ -214,7 +214,8 @@ export function computeComplexity(node: PNode): number {
 
 /** Offset of the first character of the line containing `index`. */
 export function lineStart(text: string, index: number): number {
-  return text.lastIndexOf('\n', index - 1) + 1;
+  // lastIndexOf clamps a negative start to 0 and would find a '\n' at offset 0.
+  return index <= 0 ? 0 : text.lastIndexOf('\n', index - 1) + 1;
 }
 
 /** Offset just past the newline ending the line containing `index` (or the text end). */
@@ -231,6 +232,9 @@ function signatureOf(node: PNode, text: string): string {
   if (colon >= 0) header = header.slice(0, colon);
   return header.replace(/\s+/g, ' ').trim();
 }
+
+/** Node types a `def`/`class` can sit in (expressions never hold one, so they are not walked). */
+const CAN_HOLD_DEFINITIONS = /^(block|module|ERROR|decorated_definition|.*_statement|.*_clause)$/;
 
 /** Result of extracting entities from one parsed file. */
 export interface FileEntities {
@@ -275,7 +279,7 @@ export function extractFileEntities(root: PNode, text: string, file: string): Fi
           });
         }
         walk(c, [...scope, name], c.type === CLASS, level + 1);
-      } else if (c.type !== 'ERROR' || c.children.length > 0) {
+      } else if (CAN_HOLD_DEFINITIONS.test(c.type)) {
         walk(c, scope, inClass && (c.type === 'block' || c.type === 'decorated_definition'), level);
       }
     }

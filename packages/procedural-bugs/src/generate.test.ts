@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeTempGitRepo, tempDir } from '@swe-forge/testkit';
 import { parseRecord } from '@swe-forge/core/schema';
+import { createFilePatch } from '@swe-forge/core/diff';
 import type { BugCandidate } from '@swe-forge/core/schema';
 import { generateProceduralBugs } from './generate.js';
 import { ALL_MODIFIERS } from './modifiers.js';
@@ -62,6 +63,8 @@ describe('generateProceduralBugs', () => {
       const after = readFileSync(file, 'utf8');
       expect(parser.hasError(after)).toBe(false);
       expect(after.replace(/\s+/g, '')).not.toBe(before.replace(/\s+/g, ''));
+      // the windowed diff is byte-identical to diffing the whole file
+      expect(c.patch).toBe(createFilePatch(c.files[0], before, after));
       gitApply(dir, c.patch, ['-R']);
       expect(readFileSync(file, 'utf8')).toBe(before);
     }
@@ -106,6 +109,7 @@ describe('generateProceduralBugs', () => {
       gitApply(dir, c.patch);
       const after = readFileSync(join(dir, 'pkg/io_crlf.py'), 'utf8');
       expect(after.replace(/\r\n/g, '')).not.toContain('\n');
+      expect(c.patch).toBe(createFilePatch('pkg/io_crlf.py', crlf, after));
       gitApply(dir, c.patch, ['-R']);
     }
   });

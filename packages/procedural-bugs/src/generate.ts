@@ -404,6 +404,8 @@ export async function generateProceduralBugs(
     generated,
     rejected_unchanged: scan.results.reduce((a, r) => a + r.rejected.unchanged, 0),
     rejected_reparse: scan.results.reduce((a, r) => a + r.rejected.reparse, 0),
+    internal_errors: scan.results.reduce((a, r) => a + r.rejected.errors, 0),
+    first_internal_error: scan.results.find((r) => r.firstError)?.firstError ?? null,
     duplicates: generated - unique.length,
     git_apply_failed: gitFailed,
     candidates: candidates.length,

@@ -248,14 +248,32 @@ export function hasError(node: PNode): boolean {
   return false;
 }
 
-/** Visits every node of the subtree in post-order (children before parents, left to right). */
+/** Visits every node of the subtree in post-order (children before parents, left to right). Iterative: deep expressions are fine. */
 export function postOrder(node: PNode, visit: (n: PNode) => void): void {
-  for (const c of node.children) postOrder(c, visit);
-  visit(node);
+  const nodes: PNode[] = [node];
+  const next: number[] = [0];
+  while (nodes.length) {
+    const top = nodes.length - 1;
+    const n = nodes[top];
+    const i = next[top];
+    if (i < n.children.length) {
+      next[top] = i + 1;
+      nodes.push(n.children[i]);
+      next.push(0);
+    } else {
+      nodes.pop();
+      next.pop();
+      visit(n);
+    }
+  }
 }
 
-/** Visits every node of the subtree in pre-order. */
+/** Visits every node of the subtree in pre-order; returning false skips a node's children. Iterative. */
 export function preOrder(node: PNode, visit: (n: PNode) => boolean | void): void {
-  if (visit(node) === false) return;
-  for (const c of node.children) preOrder(c, visit);
+  const stack: PNode[] = [node];
+  while (stack.length) {
+    const n = stack.pop() as PNode;
+    if (visit(n) === false) continue;
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
 }

@@ -4,7 +4,6 @@
  * mutation in memory (differs beyond whitespace, re-parses without ERROR), and diff it.
  * Runs in worker threads or inline; the result depends only on the inputs.
  */
-import { createFilePatch } from '@swe-forge/core/diff';
 import { sha256 } from '@swe-forge/core/ids';
 import type { Entity, EntityNode } from './entities.js';
 import { extractFileEntities, lineEndIncl, lineStart, matchesFilter } from './entities.js';
@@ -14,6 +13,7 @@ import { ALL_MODIFIERS } from './modifiers.js';
 import type { PythonParser } from './parser.js';
 import { readPythonFile } from './files.js';
 import { Rng } from './rng.js';
+import { LineCounter, windowedFilePatch } from './patch.js';
 
 /** Options that shape generation for one file (plain data: crosses the worker boundary). */
 export interface FileGenOptions {
@@ -54,7 +54,9 @@ export interface FileResult {
   /** The file has at least one syntax error (its intact entities are still used). */
   parseError: boolean;
   candidates: RawCandidate[];
-  rejected: { unchanged: number; reparse: number };
+  rejected: { unchanged: number; reparse: number; errors: number };
+  /** First internal error message, if any (the run goes on). */
+  firstError?: string;
   /** Per modifier: eligible entities. */
   eligible: Record<string, number>;
 }
@@ -73,8 +75,8 @@ export function mutateEntity(
   en: EntityNode,
   mod: Modifier,
   opts: Pick<FileGenOptions, 'likelihood' | 'seed' | 'attempts'>,
-  rejected: FileResult['rejected'],
-): { after: string; rewrite: string; attempt: number } | null {
+  rejected: Pick<FileResult['rejected'], 'unchanged' | 'reparse'>,
+): { after: string; rewrite: string; attempt: number; changeStart: number; changeEnd: number } | null {
   const e = en.entity;
   const rng = new Rng(`${opts.seed}\0${e.file}\0${e.qualified_name}\0${e.line_start}\0${mod.name}`);
   const likelihood = opts.likelihood ?? mod.likelihood;
@@ -103,7 +105,9 @@ export function mutateEntity(
       rejected.reparse++;
       continue;
     }
-    return { after, rewrite, attempt };
+    const changeStart = Math.min(...inChunk.map((x) => x.start));
+    const changeEnd = Math.max(...inChunk.map((x) => x.end));
+    return { after, rewrite, attempt, changeStart, changeEnd };
   }
   return null;
 }
@@ -117,7 +121,7 @@ export async function processFile(parser: PythonParser, file: string, abs: strin
     broken: [],
     parseError: false,
     candidates: [],
-    rejected: { unchanged: 0, reparse: 0 },
+    rejected: { unchanged: 0, reparse: 0, errors: 0 },
     eligible: {},
   };
   const read = await readPythonFile(abs, opts.maxFileBytes);
@@ -142,13 +146,23 @@ export async function processFile(parser: PythonParser, file: string, abs: strin
   result.entities = entities.map((x) => x.entity);
   result.broken = broken;
   const mods = ALL_MODIFIERS.filter((m) => opts.modifiers.includes(m.name));
+  let lines: LineCounter | undefined;
   for (const en of entities) {
     for (const mod of mods) {
       if (!matchesFilter(en.entity, { tags: mod.conditions, minComplexity: mod.minComplexity, maxComplexity: mod.maxComplexity })) continue;
       result.eligible[mod.name] = (result.eligible[mod.name] ?? 0) + 1;
-      const out = mutateEntity(parser, text, result.parseError, en, mod, opts, result.rejected);
-      if (!out) continue;
-      const patch = createFilePatch(file, text, out.after);
+      let out;
+      let patch;
+      try {
+        out = mutateEntity(parser, text, result.parseError, en, mod, opts, result.rejected);
+        if (!out) continue;
+        patch = windowedFilePatch(file, text, out.after, out.changeStart, out.changeEnd, (lines ??= new LineCounter(text)));
+      } catch (err) {
+        // A modifier bug on one odd construct must not cost the whole run: count it, go on.
+        result.rejected.errors++;
+        result.firstError ??= `${mod.name} on ${file}:${en.entity.line_start}: ${(err as Error).message}`;
+        continue;
+      }
       if (!patch) continue;
       result.candidates.push({
         file,

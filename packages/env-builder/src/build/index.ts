@@ -130,6 +130,8 @@ interface Ctx {
   cacheDir: string;
   /** `major.minor` of the venv's interpreter. */
   pyVersion: string;
+  /** Repairs that could not be applied (reported when the baseline is rejected). */
+  unresolved: string[];
   /** Offline only: what the wheelhouse holds (null when an index may be used). */
   listing: Map<string, Set<string>> | null;
 }
@@ -281,7 +283,7 @@ async function installRobust(ctx: Ctx, reqs: string[], label: string): Promise<{
       if (!versions) skipped.push(r);
       else {
         const pin = /===?\s*([A-Za-z0-9.+!_-]+)/.exec(r.split(';')[0]);
-        keep.push(pin && !versions.has(pin[1]) ? (loosen(r) ?? r) : r);
+        keep.push(pin && !versions.has(pin[1]) ? loosen(r) ?? r : r);
       }
     }
     if (skipped.length) ctx.log(`[${label}] not in the wheelhouse, skipped: ${skipped.join(', ')}`);
@@ -550,7 +552,7 @@ async function applyFixes(ctx: Ctx, fixes: Fix[], testCmd: string, installed: st
         testCmd = `${testCmd} -o addopts=''`;
         ctx.log(`[repair] ${f.dist} is not installable: overriding addopts (-o addopts='')`);
         changed = true;
-      }
+      } else ctx.unresolved.push(`${f.why} — not installable${ctx.listing ? ' (not in the wheelhouse)' : ''}`);
     } else {
       ctx.tried.add('addopts');
       testCmd = `${testCmd} -o addopts=''`;
@@ -558,6 +560,16 @@ async function applyFixes(ctx: Ctx, fixes: Fix[], testCmd: string, installed: st
     }
   }
   return { testCmd, changed };
+}
+
+/** What the install + baseline phase produced (state.json), enough to re-judge acceptance without rebuilding. */
+interface BuildState {
+  installed: string[];
+  testCmd: string;
+  rounds: number;
+  unresolved: string[];
+  py: { exe: string; version: string };
+  runs: RunOutcome[];
 }
 
 /** Result of one baseline run. */
@@ -626,53 +638,215 @@ export async function buildEnvironment(repoDir: string, opts: BuildOptions = {})
         logPath,
       };
     }
-    rmSync(envDir, { recursive: true, force: true });
-    mkdirSync(envDir, { recursive: true });
-    const template = join(envDir, 'repo');
-    renameSync(staging, template);
-    writeFileSync(logPath, '');
+    /** Install, repair and run the baseline; the result is kept in state.json so a rejected build can be re-judged. */
+    const prepareFresh = async (): Promise<BuildState> => {
+      rmSync(envDir, { recursive: true, force: true });
+      mkdirSync(envDir, { recursive: true });
+      const template = join(envDir, 'repo');
+      renameSync(staging, template);
+      writeFileSync(logPath, '');
+      log(`building ${repoDir} -> ${envDir} (tree ${scrub.tree.slice(0, 12)}, spec ${specHash.slice(0, 12)})`);
+      for (const r of det.reasons) log(`detect ${r.field} = ${r.value}: ${r.why}`);
+
+      const py = opts.python ? { exe: opts.python, version: hostPy } : await findPython(det.spec.python, log);
+      const venv = join(envDir, 'venv');
+      const pipCache = opts.pipCacheDir ?? join(cacheDir, '.pip-cache');
+      const pipEnv: NodeJS.ProcessEnv = { ...process.env };
+      for (const k of ['PYTHONPATH', 'PYTHONHOME', 'PIP_REQUIRE_VIRTUALENV', 'PIP_USER']) delete pipEnv[k];
+      Object.assign(pipEnv, {
+        PATH: `${join(venv, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+        VIRTUAL_ENV: venv,
+        PIP_DISABLE_PIP_VERSION_CHECK: '1',
+        PIP_NO_INPUT: '1',
+        PIP_RETRIES: '0',
+        PIP_DEFAULT_TIMEOUT: '10',
+        PIP_PROGRESS_BAR: 'off',
+        PIP_CACHE_DIR: pipCache,
+        PYTHONDONTWRITEBYTECODE: '1',
+        SETUPTOOLS_SCM_PRETEND_VERSION: '0.0.0',
+      });
+      if (opts.noIndex) pipEnv.PIP_NO_INDEX = '1';
+      if (opts.findLinks?.length) pipEnv.PIP_FIND_LINKS = opts.findLinks.join(' ');
+      if (opts.indexUrl && !opts.noIndex) pipEnv.PIP_INDEX_URL = opts.indexUrl;
+      ctx = {
+        opts,
+        logPath,
+        log,
+        venv,
+        template,
+        pipEnv,
+        det,
+        python: py.exe,
+        started,
+        tried: new Set(),
+        cacheDir,
+        pyVersion: py.version,
+        listing: opts.noIndex && opts.findLinks?.length ? wheelhouseListing(opts.findLinks) : null,
+        unresolved: [],
+      };
+
+      const tv = Date.now();
+      const mk = await createVenv(py.exe, venv, pipCache, pipEnv);
+      log(`[venv] ${py.exe} -m venv ${venv} (pip from a seed venv) -> ${mk.ok ? 'ok' : 'FAILED'} (${since(tv)})`);
+      if (!mk.ok) fail(`creating the venv with ${py.exe} failed`, meaningfulTail(mk.out));
+
+      // ---- install plan -------------------------------------------------------------------
+      const installed: string[] = [];
+      // One pip run for the whole plan when it resolves (much faster); else step by step with repairs.
+      let combined = false;
+      if (det.plan.length > 1) {
+        const args: string[] = [];
+        for (const s of det.plan) {
+          if (s.kind === 'project') args.push('-e', s.extras.length ? `.[${s.extras.join(',')}]` : '.');
+          else if (s.kind === 'requirements') args.push('-r', s.file);
+          else args.push(...s.packages);
+        }
+        const cmd = pipInstall(ctx, args);
+        combined = (await step(ctx, cmd, 'install: whole plan')).ok;
+        if (combined) installed.push(cmd);
+      }
+      for (const s of combined ? [] : det.plan) {
+        if (s.kind === 'project') await installProject(ctx, s, installed);
+        else if (s.kind === 'requirements') {
+          const cmd = renderStep(s, opts);
+          const r = await step(ctx, cmd, 'requirements');
+          if (r.ok) installed.push(cmd);
+          else {
+            ctx.log(`[repair] ${s.file} does not install as a whole: installing its requirements robustly`);
+            const { reqs } = expandRequirements(template, s.file);
+            installed.push(
+              ...(
+                await installRobust(
+                  ctx,
+                  reqs.filter((q) => requirementName(q)),
+                  `requirements ${s.file}`
+                )
+              ).commands
+            );
+          }
+        } else {
+          installed.push(...(await installRobust(ctx, s.packages, 'packages')).commands);
+        }
+      }
+      if (!det.plan.some((s) => s.kind === 'project')) pathMode(ctx, 'no packaging metadata');
+      if (opts.extraPackages?.length) {
+        const r = await installRobust(ctx, opts.extraPackages, 'extra packages');
+        installed.push(...r.commands);
+        if (r.skipped.length) fail(`extra packages not installable: ${r.skipped.join(', ')}`);
+      }
+
+      // ---- layout + sandboxes ---------------------------------------------------------------
+      const sandboxEnv: Record<string, string> = {};
+      if (opts.noIndex) sandboxEnv.PIP_NO_INDEX = '1';
+      if (opts.findLinks?.length) sandboxEnv.PIP_FIND_LINKS = opts.findLinks.join(' ');
+      const layout: EnvLayout = {
+        env_dir: envDir,
+        venv,
+        template,
+        import_roots: det.importRoots,
+        sandbox_env: sandboxEnv,
+      };
+      const workDir = opts.workDir ?? join(tmpdir(), 'swe-forge-work');
+      let testCmd = det.spec.test_cmd;
+      const maxRounds = opts.maxRepairRounds ?? 6;
+      let rounds = 0;
+
+      // ---- collection repair (pytest) --------------------------------------------------------
+      if (det.spec.test_framework === 'pytest') {
+        const sb = await makeSandbox(layout, backend, workDir);
+        try {
+          while (rounds < maxRounds) {
+            const r = await sb.exec(`${testCmd} --collect-only -q`, {
+              timeoutMs: 600_000,
+            });
+            const out = `${r.stdout}\n${r.stderr}`;
+            const n = /(\d+) tests? collected|collected (\d+) items?/.exec(out);
+            log(
+              `[collect] round ${rounds + 1}: exit ${r.exitCode}${n ? `, ${n[1] ?? n[2]} tests` : ''} (${(r.durationMs / 1000).toFixed(
+                1
+              )}s)`
+            );
+            appendFileSync(
+              logPath,
+              `${meaningfulTail(out, 30)
+                .map((l) => `    | ${l}`)
+                .join('\n')}\n`
+            );
+            const fixes = await findFixes(ctx, out, testCmd);
+            if (!fixes.length) break;
+            rounds++;
+            const a = await applyFixes(ctx, fixes, testCmd, installed);
+            testCmd = a.testCmd;
+            if (!a.changed) break;
+          }
+        } finally {
+          await sb.dispose();
+        }
+      }
+
+      // ---- baseline -----------------------------------------------------------------------------
+      const runs: RunOutcome[] = [];
+      const nRuns = Math.max(1, opts.baselineRuns ?? 2);
+      const sb = await makeSandbox(layout, backend, workDir);
+      try {
+        while (runs.length < nRuns) {
+          await sb.reset();
+          const r = await sb.exec(testCmd, {
+            timeoutMs: opts.baselineTimeoutMs ?? 1_800_000,
+          });
+          const out = det.spec.log_parser === 'unittest' ? `${r.stdout}\n${r.stderr}` : r.stdout;
+          const tests = parseTestLog(det.spec.log_parser, out);
+          const sum = summarize(tests);
+          log(
+            `[baseline] run ${runs.length + 1}: ${sum.passed} passed, ${sum.failed} failed, ${sum.errors} errors, ${
+              sum.skipped
+            } skipped (exit ${r.exitCode}${r.timedOut ? ', TIMEOUT' : ''}, ${(r.durationMs / 1000).toFixed(1)}s)`
+          );
+          const outcome: RunOutcome = {
+            tests,
+            out: `${r.stdout}\n${r.stderr}`,
+            exitCode: r.exitCode,
+            timedOut: r.timedOut,
+            durationS: r.durationMs / 1000,
+          };
+          // A failing first run may reveal what collection did not (missing fixtures, lazy imports).
+          if (
+            runs.length === 0 &&
+            rounds < maxRounds &&
+            sum.passed < (opts.minPassRate ?? 0.8) * (sum.passed + sum.failed + sum.errors) + 1e-9 &&
+            det.spec.test_framework === 'pytest'
+          ) {
+            const fixes = await findFixes(ctx, outcome.out, testCmd);
+            if (fixes.length) {
+              rounds++;
+              const a = await applyFixes(ctx, fixes, testCmd, installed);
+              testCmd = a.testCmd;
+              if (a.changed) continue;
+            }
+          }
+          runs.push(outcome);
+        }
+      } finally {
+        await sb.dispose();
+      }
+      const state: BuildState = {
+        installed,
+        testCmd,
+        rounds,
+        unresolved: ctx.unresolved,
+        py,
+        runs: runs.map((r) => ({ ...r, out: r.out.slice(-20_000) })),
+      };
+      writeFileSync(statePath, JSON.stringify(state));
+      return state;
+    };
+
+    let ctx: Ctx | null = null;
+    const statePath = join(envDir, 'state.json');
     const log = (line: string): void => {
       const l = `[${since(started).padStart(7)}] ${line}`;
       appendFileSync(logPath, `${l}\n`);
       opts.log?.(l);
-    };
-    log(`building ${repoDir} -> ${envDir} (tree ${scrub.tree.slice(0, 12)}, spec ${specHash.slice(0, 12)})`);
-    for (const r of det.reasons) log(`detect ${r.field} = ${r.value}: ${r.why}`);
-
-    const py = opts.python ? { exe: opts.python, version: hostPy } : await findPython(det.spec.python, log);
-    const venv = join(envDir, 'venv');
-    const pipCache = opts.pipCacheDir ?? join(cacheDir, '.pip-cache');
-    const pipEnv: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['PYTHONPATH', 'PYTHONHOME', 'PIP_REQUIRE_VIRTUALENV', 'PIP_USER']) delete pipEnv[k];
-    Object.assign(pipEnv, {
-      PATH: `${join(venv, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      VIRTUAL_ENV: venv,
-      PIP_DISABLE_PIP_VERSION_CHECK: '1',
-      PIP_NO_INPUT: '1',
-      PIP_RETRIES: '0',
-      PIP_DEFAULT_TIMEOUT: '10',
-      PIP_PROGRESS_BAR: 'off',
-      PIP_CACHE_DIR: pipCache,
-      PYTHONDONTWRITEBYTECODE: '1',
-      SETUPTOOLS_SCM_PRETEND_VERSION: '0.0.0',
-    });
-    if (opts.noIndex) pipEnv.PIP_NO_INDEX = '1';
-    if (opts.findLinks?.length) pipEnv.PIP_FIND_LINKS = opts.findLinks.join(' ');
-    if (opts.indexUrl && !opts.noIndex) pipEnv.PIP_INDEX_URL = opts.indexUrl;
-    const ctx: Ctx = {
-      opts,
-      logPath,
-      log,
-      venv,
-      template,
-      pipEnv,
-      det,
-      python: py.exe,
-      started,
-      tried: new Set(),
-      cacheDir,
-      pyVersion: py.version,
-      listing: opts.noIndex && opts.findLinks?.length ? wheelhouseListing(opts.findLinks) : null,
     };
     const fail = (msg: string, tail: string[] = []): never => {
       log(`FAILED: ${msg}`);
@@ -680,149 +854,30 @@ export async function buildEnvironment(repoDir: string, opts: BuildOptions = {})
       writeFileSync(join(envDir, 'failed.json'), JSON.stringify({ reason: msg, tail }, null, 2));
       throw new BuildError(`${msg} (build log: ${logPath})`, logPath, tail);
     };
-
-    const tv = Date.now();
-    const mk = await createVenv(py.exe, venv, pipCache, pipEnv);
-    log(`[venv] ${py.exe} -m venv ${venv} (pip from a seed venv) -> ${mk.ok ? 'ok' : 'FAILED'} (${since(tv)})`);
-    if (!mk.ok) fail(`creating the venv with ${py.exe} failed`, meaningfulTail(mk.out));
-
-    // ---- install plan -------------------------------------------------------------------
-    const installed: string[] = [];
-    // One pip run for the whole plan when it resolves (much faster); else step by step with repairs.
-    let combined = false;
-    if (det.plan.length > 1) {
-      const args: string[] = [];
-      for (const s of det.plan) {
-        if (s.kind === 'project') args.push('-e', s.extras.length ? `.[${s.extras.join(',')}]` : '.');
-        else if (s.kind === 'requirements') args.push('-r', s.file);
-        else args.push(...s.packages);
-      }
-      const cmd = pipInstall(ctx, args);
-      combined = (await step(ctx, cmd, 'install: whole plan')).ok;
-      if (combined) installed.push(cmd);
-    }
-    for (const s of combined ? [] : det.plan) {
-      if (s.kind === 'project') await installProject(ctx, s, installed);
-      else if (s.kind === 'requirements') {
-        const cmd = renderStep(s, opts);
-        const r = await step(ctx, cmd, 'requirements');
-        if (r.ok) installed.push(cmd);
-        else {
-          ctx.log(`[repair] ${s.file} does not install as a whole: installing its requirements robustly`);
-          const { reqs } = expandRequirements(template, s.file);
-          installed.push(
-            ...(
-              await installRobust(
-                ctx,
-                reqs.filter((q) => requirementName(q)),
-                `requirements ${s.file}`
-              )
-            ).commands
-          );
-        }
-      } else {
-        installed.push(...(await installRobust(ctx, s.packages, 'packages')).commands);
+    let state: BuildState | null = null;
+    if (!opts.rebuild && existsSync(statePath) && existsSync(join(envDir, 'venv', 'bin', 'python'))) {
+      try {
+        state = JSON.parse(readFileSync(statePath, 'utf8')) as BuildState;
+        rmSync(staging, { recursive: true, force: true });
+        log('reusing the installed environment and baseline runs of a previous (rejected) build: only the acceptance is re-evaluated');
+      } catch {
+        state = null;
       }
     }
-    if (!det.plan.some((s) => s.kind === 'project')) pathMode(ctx, 'no packaging metadata');
-    if (opts.extraPackages?.length) {
-      const r = await installRobust(ctx, opts.extraPackages, 'extra packages');
-      installed.push(...r.commands);
-      if (r.skipped.length) fail(`extra packages not installable: ${r.skipped.join(', ')}`);
-    }
-
-    // ---- layout + sandboxes ---------------------------------------------------------------
-    const sandboxEnv: Record<string, string> = {};
-    if (opts.noIndex) sandboxEnv.PIP_NO_INDEX = '1';
-    if (opts.findLinks?.length) sandboxEnv.PIP_FIND_LINKS = opts.findLinks.join(' ');
+    if (!state) state = await prepareFresh();
+    const { installed, testCmd, rounds, unresolved, py, runs } = state;
+    const template = join(envDir, 'repo');
+    const venv = join(envDir, 'venv');
     const layout: EnvLayout = {
       env_dir: envDir,
       venv,
       template,
       import_roots: det.importRoots,
-      sandbox_env: sandboxEnv,
+      sandbox_env: {
+        ...(opts.noIndex ? { PIP_NO_INDEX: '1' } : {}),
+        ...(opts.findLinks?.length ? { PIP_FIND_LINKS: opts.findLinks.join(' ') } : {}),
+      },
     };
-    const workDir = opts.workDir ?? join(tmpdir(), 'swe-forge-work');
-    let testCmd = det.spec.test_cmd;
-    const maxRounds = opts.maxRepairRounds ?? 6;
-    let rounds = 0;
-
-    // ---- collection repair (pytest) --------------------------------------------------------
-    if (det.spec.test_framework === 'pytest') {
-      const sb = await makeSandbox(layout, backend, workDir);
-      try {
-        while (rounds < maxRounds) {
-          const r = await sb.exec(`${testCmd} --collect-only -q`, {
-            timeoutMs: 600_000,
-          });
-          const out = `${r.stdout}\n${r.stderr}`;
-          const n = /(\d+) tests? collected|collected (\d+) items?/.exec(out);
-          log(
-            `[collect] round ${rounds + 1}: exit ${r.exitCode}${n ? `, ${n[1] ?? n[2]} tests` : ''} (${(r.durationMs / 1000).toFixed(1)}s)`
-          );
-          appendFileSync(
-            logPath,
-            `${meaningfulTail(out, 30)
-              .map((l) => `    | ${l}`)
-              .join('\n')}\n`
-          );
-          const fixes = await findFixes(ctx, out, testCmd);
-          if (!fixes.length) break;
-          rounds++;
-          const a = await applyFixes(ctx, fixes, testCmd, installed);
-          testCmd = a.testCmd;
-          if (!a.changed) break;
-        }
-      } finally {
-        await sb.dispose();
-      }
-    }
-
-    // ---- baseline -----------------------------------------------------------------------------
-    const runs: RunOutcome[] = [];
-    const nRuns = Math.max(1, opts.baselineRuns ?? 2);
-    const sb = await makeSandbox(layout, backend, workDir);
-    try {
-      while (runs.length < nRuns) {
-        await sb.reset();
-        const r = await sb.exec(testCmd, {
-          timeoutMs: opts.baselineTimeoutMs ?? 1_800_000,
-        });
-        const out = det.spec.log_parser === 'unittest' ? `${r.stdout}\n${r.stderr}` : r.stdout;
-        const tests = parseTestLog(det.spec.log_parser, out);
-        const sum = summarize(tests);
-        log(
-          `[baseline] run ${runs.length + 1}: ${sum.passed} passed, ${sum.failed} failed, ${sum.errors} errors, ${
-            sum.skipped
-          } skipped (exit ${r.exitCode}${r.timedOut ? ', TIMEOUT' : ''}, ${(r.durationMs / 1000).toFixed(1)}s)`
-        );
-        const outcome: RunOutcome = {
-          tests,
-          out: `${r.stdout}\n${r.stderr}`,
-          exitCode: r.exitCode,
-          timedOut: r.timedOut,
-          durationS: r.durationMs / 1000,
-        };
-        // A failing first run may reveal what collection did not (missing fixtures, lazy imports).
-        if (
-          runs.length === 0 &&
-          rounds < maxRounds &&
-          sum.passed < (opts.minPassRate ?? 0.8) * (sum.passed + sum.failed + sum.errors) + 1e-9 &&
-          det.spec.test_framework === 'pytest'
-        ) {
-          const fixes = await findFixes(ctx, outcome.out, testCmd);
-          if (fixes.length) {
-            rounds++;
-            const a = await applyFixes(ctx, fixes, testCmd, installed);
-            testCmd = a.testCmd;
-            if (a.changed) continue;
-          }
-        }
-        runs.push(outcome);
-      }
-    } finally {
-      await sb.dispose();
-    }
     const first = runs[0];
     const sum = summarize(first.tests);
     const ran = sum.passed + sum.failed + sum.errors;
@@ -835,7 +890,7 @@ export async function buildEnvironment(repoDir: string, opts: BuildOptions = {})
       fail(
         `baseline rejected: ${sum.passed}/${ran} tests passed (${(rate * 100).toFixed(1)}% < ${(minRate * 100).toFixed(0)}%), ${
           sum.failed
-        } failed, ${sum.errors} errors`,
+        } failed, ${sum.errors} errors${unresolved.length ? `; unresolved: ${unresolved.join('; ')}` : ''}`,
         meaningfulTail(first.out)
       );
     const flaky = new Set<string>();

@@ -1,5 +1,6 @@
 /** The repair rungs: plugin from addopts, unsatisfiable backend pin, collection-time dependency, baseline rejection. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BuildError, buildEnvironment } from './index.js';
@@ -31,6 +32,16 @@ describe('buildEnvironment: repairs (offline, /opt/pypi/files)', () => {
     expect(b.spec.baseline).toMatchObject({ passed: 1, failed: 0 });
   }, 180_000);
 
+  it('an addopts option no plugin provides is overridden with -o addopts=', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eb-addopts-'));
+    writeFileSync(join(dir, 'pytest.ini'), '[pytest]\naddopts = --frobnicate-harder\n');
+    writeFileSync(join(dir, 'test_x.py'), 'def test_x():\n    assert True\n');
+    const b = await buildEnvironment(dir, opts);
+    expect(b.spec.test_cmd).toMatch(/ -o addopts=''$/);
+    expect(readFileSync(b.logPath, 'utf8')).toMatch(/overriding addopts/);
+    expect(b.spec.baseline.passed).toBe(1);
+  }, 120_000);
+
   it('a repository whose tests fail at baseline is rejected with the reason and the last lines', async () => {
     const err = await buildEnvironment(fixture('failing'), opts).then(
       () => null,
@@ -41,11 +52,13 @@ describe('buildEnvironment: repairs (offline, /opt/pypi/files)', () => {
     expect(e.message).toMatch(/baseline rejected: 1\/3 tests passed \(33\.3% < 80%\), 2 failed/);
     expect(e.tail.join('\n')).toMatch(/FAILED tests\/test_fail\.py::test_add - assert -1 == 3/);
     expect(existsSync(join(e.logPath, '..', 'spec.json'))).toBe(false);
-    // The same repository is accepted when the threshold allows it.
+    // The same repository is accepted when the threshold allows it, re-judging the kept baseline without rebuilding.
     const ok = await buildEnvironment(fixture('failing'), {
       ...opts,
       minPassRate: 0.3,
     });
     expect(ok.spec.baseline).toMatchObject({ passed: 1, failed: 2 });
+    expect(readFileSync(ok.logPath, 'utf8')).toMatch(/reusing the installed environment and baseline runs/);
+    expect(ok.durationMs).toBeLessThan(5000);
   }, 180_000);
 });

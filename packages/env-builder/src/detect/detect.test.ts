@@ -115,15 +115,19 @@ describe('detect: python version, framework, lock files, CI and nox', () => {
     expect(d.spec.test_cmd).toBe('python -m unittest discover -v -s tests 2>&1');
   });
 
-  it('reads uv.lock pins and skips the project itself', async () => {
-    const d = await detect(
-      tree({
-        'pyproject.toml': '[project]\nname="app"\nversion="1"\n',
-        'uv.lock':
-          '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\n\n[[package]]\nname = "six"\nversion = "1.17.0"\n',
-      })
+  it('reads uv.lock pins for the project and its test group, closed over the lock graph', async () => {
+    const lock = [
+      '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\ndependencies = [{ name = "six" }]\n',
+      '[package.dev-dependencies]\ntest = [{ name = "pytest" }]\ndocs = [{ name = "sphinx" }]\n',
+      '[[package]]\nname = "six"\nversion = "1.17.0"\n',
+      '[[package]]\nname = "pytest"\nversion = "9.1.1"\ndependencies = [{ name = "pluggy" }]\n',
+      '[[package]]\nname = "pluggy"\nversion = "1.6.0"\n',
+      '[[package]]\nname = "sphinx"\nversion = "8.0.0"\n',
+    ].join('\n');
+    const d = await detect(tree({ 'pyproject.toml': '[project]\nname="app"\nversion="1"\n', 'uv.lock': lock }));
+    expect(d.plan).toContainEqual(
+      expect.objectContaining({ kind: 'packages', packages: ['six==1.17.0', 'pytest==9.1.1', 'pluggy==1.6.0'] })
     );
-    expect(d.plan).toContainEqual(expect.objectContaining({ kind: 'packages', packages: ['six==1.17.0'] }));
   });
 
   it('uses CI install lines and noxfile installs only as a last resort', async () => {

@@ -283,7 +283,8 @@ function uvClosure(lock: Record<string, any>, projectName: string): Set<string> 
     const p = byName.get(n);
     for (const d of p?.dependencies ?? []) queue.push(normalizeName(String(d?.name ?? '')));
     for (const extra of Object.values<any[]>(p?.['optional-dependencies'] ?? {}))
-      if (start.some((s) => normalizeName(String(s?.name)) === n && s?.extra)) for (const d of extra) queue.push(normalizeName(String(d?.name ?? '')));
+      if (start.some((s) => normalizeName(String(s?.name)) === n && s?.extra))
+        for (const d of extra) queue.push(normalizeName(String(d?.name ?? '')));
   }
   seen.delete(projectName);
   return seen;
@@ -507,8 +508,9 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   if (lockFrom) {
     // A name locked at several versions (per-python markers) is left unpinned.
     const count = new Map<string, number>();
-    for (const r of lockPkgs) count.set(normalizeName(requirementName(r) ?? r), (count.get(normalizeName(requirementName(r) ?? r)) ?? 0) + 1);
-    const deduped = [...new Set(lockPkgs.map((r) => ((count.get(normalizeName(requirementName(r) ?? r)) ?? 0) > 1 ? (loosen(r) ?? r) : r)))];
+    for (const r of lockPkgs)
+      count.set(normalizeName(requirementName(r) ?? r), (count.get(normalizeName(requirementName(r) ?? r)) ?? 0) + 1);
+    const deduped = [...new Set(lockPkgs.map((r) => ((count.get(normalizeName(requirementName(r) ?? r)) ?? 0) > 1 ? loosen(r) ?? r : r)))];
     const list = pkgs(deduped);
     plan.push({
       kind: 'packages',
