@@ -34,6 +34,16 @@ describe('cli', () => {
     expect(['wasm', 'native']).toContain(parsed.parser);
   });
 
+  it('--include/--exclude take repeatable, comma-separated globs (braces kept whole)', async () => {
+    const dir = makeTempGitRepo({ 'a/x.py': 'def ax():\n    pass\n', 'b/x.py': 'def bx():\n    pass\n', 'c/x.py': 'def cx():\n    pass\n' });
+    const t = capture();
+    expect(await runCli(['entities', dir, '--json', '--exclude', '{a,b}/**'], t.io)).toBe(0);
+    expect(JSON.parse(t.out()).entities.map((e: { name: string }) => e.name)).toEqual(['cx']);
+    const u = capture();
+    expect(await runCli(['entities', dir, '--json', '--include', 'a/**,c/**'], u.io)).toBe(0);
+    expect(JSON.parse(u.out()).entities.map((e: { name: string }) => e.name)).toEqual(['ax', 'cx']);
+  });
+
   it('procedural writes candidates and honours --modifiers, --seed and --likelihood', async () => {
     const dir = makeTempGitRepo(REPO);
     const out = join(tempDir(), 'bugs.jsonl');

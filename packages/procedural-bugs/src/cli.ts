@@ -17,7 +17,8 @@ function intArg(name: string, min: number) {
 }
 
 function list(v: string, prev: string[] = []): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+  // Commas separate values, except inside a glob's braces ({a,b}/**).
+  return [...prev, ...v.split(/,(?![^{]*\})/).map((s) => s.trim()).filter(Boolean)];
 }
 
 const MODIFIER_TABLE = ALL_MODIFIERS.map((m) => `  ${m.name.padEnd(28)} ${m.family.padEnd(8)} p=${m.likelihood}  ${m.description}`).join('\n');
@@ -137,6 +138,7 @@ Examples:
       }
       const s = stats as Record<string, number> & { skipped: { file: string; reason: string }[]; per_modifier: Record<string, { emitted: number }> };
       for (const k of s.skipped) stderr.write(`skipped ${k.file}: ${k.reason}\n`);
+      if (stats.dirty_worktree) stderr.write(`warning: ${repo} has uncommitted .py changes; the patches apply to the working tree, not to commit ${String(stats.commit).slice(0, 8)}\n`);
       out(
         `${s.candidates} candidates -> ${o.out as string} (${s.already_in_output} already there) from ${s.entities} entities in ${s.files} files; ` +
           `${s.duplicates} duplicates, ${s.rejected_reparse} failed re-parse, ${s.git_apply_failed} failed git apply --check; ` +

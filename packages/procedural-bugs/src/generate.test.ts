@@ -219,6 +219,15 @@ describe('generateProceduralBugs', () => {
     expect(again.candidates.map((c) => c.id)).toEqual(candidates.map((c) => c.id));
   });
 
+  it('flags uncommitted .py changes: patches are made against the working tree', async () => {
+    const dir = shopRepo();
+    expect((await generateProceduralBugs(dir, { modifiers: ['func_pm_op_swap'], progress: false })).stats.dirty_worktree).toBe(false);
+    writeFileSync(join(dir, 'shop/io.py'), readFileSync(join(dir, 'shop/io.py'), 'utf8') + '\n\ndef extra(a, b):\n    if a > 0 and b > 0:\n        return a - b\n    return b\n');
+    const { candidates, stats } = await generateProceduralBugs(dir, { modifiers: ['func_pm_op_swap'], progress: false });
+    expect(stats.dirty_worktree).toBe(true);
+    expect(candidates.some((c) => c.entities[0].name === 'extra')).toBe(true);
+  });
+
   it('rejects bad options with clear errors', async () => {
     const dir = shopRepo();
     await expect(generateProceduralBugs(dir, { modifiers: ['nope'] })).rejects.toThrow(/unknown modifier\(s\) nope: choose from/);

@@ -217,12 +217,14 @@ export interface GenerateOptions extends ScanOptions {
   skipGitCheck?: boolean;
 }
 
-async function gitInfo(root: string): Promise<{ commit: string | null; remote: string | null }> {
+async function gitInfo(root: string): Promise<{ commit: string | null; remote: string | null; dirty: boolean }> {
   const env = { ...process.env, GIT_CEILING_DIRECTORIES: resolve(root, '..') };
   const head = await run(['git', 'rev-parse', '--verify', '-q', 'HEAD'], { cwd: root, env }).catch(() => null);
   const commit = head?.exitCode === 0 ? head.stdout.trim() : null;
   const origin = await run(['git', 'remote', 'get-url', 'origin'], { cwd: root, env }).catch(() => null);
-  return { commit, remote: origin?.exitCode === 0 ? origin.stdout.trim() : null };
+  // Patches are made against the files on disk: uncommitted changes to .py files make them differ from `commit`.
+  const status = commit ? await run(['git', 'status', '--porcelain', '--', '*.py'], { cwd: root, env }).catch(() => null) : null;
+  return { commit, remote: origin?.exitCode === 0 ? origin.stdout.trim() : null, dirty: !!status && status.exitCode === 0 && status.stdout.trim() !== '' };
 }
 
 function repoNameFrom(remote: string | null, root: string): string {
@@ -273,7 +275,7 @@ export async function generateProceduralBugs(
     throw e;
   }
   const tScan = Date.now();
-  const { commit: gitCommit, remote } = await gitInfo(scan.root);
+  const { commit: gitCommit, remote, dirty } = await gitInfo(scan.root);
   // Without git, a tree id from the file hashes stands in for the commit (stable across runs).
   const commit = gitCommit ?? contentHash(...scan.results.filter((r) => r.sha).map((r) => `${r.file}:${r.sha}`));
   const repo = opts.repo ?? repoNameFrom(remote, scan.root);
@@ -390,6 +392,8 @@ export async function generateProceduralBugs(
   const stats = {
     repo,
     commit,
+    /** Uncommitted .py changes: the patches apply to the working tree, not to `commit`. */
+    dirty_worktree: dirty,
     parser: scan.parser,
     workers: scan.workers,
     seed,

@@ -331,6 +331,29 @@ describe('traps', () => {
     expect(mutate(src, 'func_pm_remove_assign', { likelihood: 0.3, seed: 1 })).toBe(a);
   });
 
+  it('never touches a byte outside the mutated entity', () => {
+    const head = '# -*- coding: utf-8 -*-\r\nimport os  # noqa\r\n\r\n\r\ndef untouched(a):\r\n    return a + 1  # type: ignore\r\n\r\n\r\n';
+    const tail = '\r\n\r\nX = """\r\nshallow\r\n  text\r\n"""  # trailing\r\n';
+    let mutated = 0;
+    for (const m of ALL_MODIFIERS) {
+      for (const [body, entity] of [
+        [CLASSY, m.family === 'class' ? 'Thing' : 'Thing.a'],
+        [ARITH, 'f'],
+      ] as const) {
+        const src = head + body.replace(/\n/g, '\r\n') + tail;
+        for (let seed = 0; seed < 3; seed++) {
+          const out = mutate(src, m.name, { entity, likelihood: 1, seed });
+          if (!out) continue;
+          mutated++;
+          expect(out.startsWith(head)).toBe(true);
+          expect(out.endsWith(tail)).toBe(true);
+          expect(out.replace(/\r\n/g, '')).not.toContain('\n');
+        }
+      }
+    }
+    expect(mutated).toBeGreaterThan(ALL_MODIFIERS.length);
+  });
+
   it('every mutation of the snippets re-parses without errors', () => {
     for (const m of ALL_MODIFIERS) {
       for (let seed = 0; seed < 10; seed++) {

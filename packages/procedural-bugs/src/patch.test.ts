@@ -6,7 +6,7 @@ import { Rng } from './rng.js';
 describe('windowedFilePatch', () => {
   it('is byte-identical to diffing the whole file, also when a deleted line could slide', () => {
     const rng = new Rng('patch-property');
-    const pool = ['\n', 'x = 1\n', 'x = 1\n', '    pass\n', 'def f():\n', 'class A:\n', '\r\n', '# c\n', 'y\n'];
+    const pool = ['\n', 'x = 1\n', 'x = 1\n', '    pass\n', '    pass\n', '    pass\n', 'def f():\n', 'class A:\n', '\r\n', '# c\n', 'y\n', `_${'é'.repeat(50)}  \n`];
     for (let round = 0; round < 2000; round++) {
       const lines = Array.from({ length: 5 + rng.int(60) }, () => rng.choice(pool));
       let before = lines.join('');

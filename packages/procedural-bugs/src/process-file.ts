@@ -11,6 +11,7 @@ import { EditSet, applyEdits, sameIgnoringWhitespace } from './edits.js';
 import type { Modifier } from './modifiers.js';
 import { ALL_MODIFIERS } from './modifiers.js';
 import type { PythonParser } from './parser.js';
+import { field } from './parser.js';
 import { readPythonFile } from './files.js';
 import { Rng } from './rng.js';
 import { LineCounter, windowedFilePatch } from './patch.js';
@@ -96,7 +97,12 @@ export function mutateEntity(
       rejected.unchanged++;
       continue;
     }
-    let ok = !parser.hasError(isolatedChunk(after, chunkStart, chunkEnd + delta));
+    // Header-only edits (bases, defaults): the header with a stub body is all that must re-parse.
+    const body = field(en.node, 'body');
+    const headerOnly = !!body && body.startRow > en.node.startRow && inChunk.every((x) => x.end <= body.start);
+    let ok = headerOnly
+      ? !parser.hasError(isolatedChunk(after.slice(0, body.start + delta) + 'pass\n', chunkStart, body.start + delta + 5))
+      : !parser.hasError(isolatedChunk(after, chunkStart, chunkEnd + delta));
     if (!ok && parser.hasError(isolatedChunk(text, chunkStart, chunkEnd))) {
       // The entity does not parse on its own (rare): check the whole file instead.
       ok = !fileHasError && !parser.hasError(after);

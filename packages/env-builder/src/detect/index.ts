@@ -630,14 +630,21 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   }
   projectDeps.push(...iniList(setupCfg?.get('options')?.get('install_requires')));
   if (setupPy) {
-    const er = /extras_require\s*=\s*(\{[\s\S]*?\n\s*\}|dict\([\s\S]*?\))/.exec(setupPy);
+    let er = /extras_require\s*=\s*(\{[\s\S]*?\n\s*\}|dict\([\s\S]*?\))/.exec(setupPy);
+    // `extras_require=extras` with the dict defined earlier in the file.
+    const named = /extras_require\s*=\s*([A-Za-z_]\w*)\s*[,)]/.exec(setupPy);
+    if (!er && named) er = new RegExp(`(?:^|\\n)${named[1]}\\s*=\\s*(\\{[\\s\\S]*?\\n\\s*\\}|dict\\([\\s\\S]*?\\n\\s*\\))`).exec(setupPy);
     if (er) {
       for (const e of pickTestNames((n) => new RegExp(`['"]${n}['"]\\s*:|\\b${n}\\s*=`).test(er[1]))) {
         if (extras.includes(e)) continue;
-        {
-          extras.push(e);
-          why('install', `extra [${e}]`, 'setup.py extras_require');
-          testDepsFound = true;
+        extras.push(e);
+        why('install', `extra [${e}]`, 'setup.py extras_require');
+        testDepsFound = true;
+        const list = new RegExp(`['"]${e}['"]\\s*:\\s*\\[([\\s\\S]*?)\\]`).exec(er[1]);
+        if (list) {
+          const reqs = [...list[1].matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]);
+          note(reqs);
+          projectDeps.push(...reqs);
         }
       }
     }
