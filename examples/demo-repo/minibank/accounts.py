@@ -14,11 +14,11 @@ class AccountError(Exception):
 
 
 class InsufficientFunds(AccountError):
-    pass
+    """The account cannot cover a withdrawal."""
 
 
 class AccountFrozen(AccountError):
-    pass
+    """The account is frozen and refuses every movement."""
 
 
 class Account:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import abc
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -29,7 +30,7 @@ class Transaction:
         return self.amount.is_positive()
 
 
-class Ledger:
+class Ledger(abc.Collection):
     """An ordered collection of transactions in a single currency."""
 
     def __init__(self, currency: str = "USD") -> None:
@@ -42,6 +43,10 @@ class Ledger:
 
     def __iter__(self) -> Iterator[Transaction]:
         return iter(self._entries)
+
+    def __contains__(self, tid: object) -> bool:
+        """Whether a transaction with id ``tid`` is in the ledger."""
+        return any(entry.tid == tid for entry in self._entries)
 
     def record(self, date: str, description: str, amount: Money, category: str = "misc") -> Transaction:
         """Append a transaction and return it.  Zero amounts are refused."""
@@ -137,7 +142,8 @@ class Ledger:
         return pairs
 
 
-async def import_batch(ledger: Ledger, rows: Sequence[Tuple[str, str, Money, str]], *, chunk_size: int = 2) -> int:
+async def import_batch(ledger: Ledger, rows: Sequence[Tuple[str, str, Money, str]], *,
+                       chunk_size: int = 2) -> int:
     """Record ``rows`` in chunks, yielding to the event loop between chunks; returns the count."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")

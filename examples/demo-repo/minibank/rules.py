@@ -106,7 +106,7 @@ def classify_risk(amount: Money, country: str, new_customer: bool, hour: int) ->
     risky_country = country.upper() in HIGH_RISK_COUNTRIES
     if large and new_customer and risky_country:
         return "block"
-    if large or risky_country and new_customer:
+    if large or (risky_country and new_customer):
         return "high"
     elif 0 <= hour < 6 or amount.minor > 250_000:
         return "medium"

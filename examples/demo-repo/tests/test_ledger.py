@@ -39,6 +39,7 @@ def test_remove_keeps_ids_unique(ledger, usd):
     assert [entry.tid for entry in ledger] == [1, 2, 4, 5, 6]
     assert ledger.remove(2).description == "Rent"
     assert [entry.tid for entry in ledger] == [1, 4, 5, 6]
+    assert 4 in ledger and 2 not in ledger and 3 not in ledger
     assert ledger.record("2024-02-20", "Bonus", usd("1")).tid == 7
     assert ledger.remove(1).description == "Salary"
     assert ledger.remove(7).description == "Bonus"

@@ -130,7 +130,15 @@ def test_arithmetic_with_non_money_is_a_type_error():
 
 @pytest.mark.parametrize(
     "factor, expected",
-    [(3, 3000), (0.5, 500), (Fraction(1, 3), 333), (Fraction(2, 3), 667), (-0.0005, -1), (0, 0), (0.0285, 29)],
+    [
+        (3, 3000),
+        (0.5, 500),
+        (Fraction(1, 3), 333),
+        (Fraction(2, 3), 667),
+        (-0.0005, -1),
+        (0, 0),
+        (0.0115, 12),
+    ],
 )
 def test_multiplication_rounds_half_up(factor, expected):
     assert Money(1000) * factor == Money(expected)

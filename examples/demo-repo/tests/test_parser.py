@@ -41,7 +41,9 @@ def test_parse_amount_in_other_currency():
     assert parse_amount("1,500", "JPY") == Money(1500, "JPY")
 
 
-@pytest.mark.parametrize("year, leap", [(2024, True), (2023, False), (1900, False), (2000, True), (2100, False)])
+@pytest.mark.parametrize(
+    "year, leap", [(2024, True), (2023, False), (1900, False), (2000, True), (2100, False)]
+)
 def test_is_leap_year(year, leap):
     assert is_leap_year(year) is leap
 
@@ -60,7 +62,16 @@ def test_parse_date(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-04-00", "24-01-01", "2024/01/01", "2024-aa-01"],
+    [
+        "2023-02-29",
+        "2024-13-01",
+        "2024-00-10",
+        "2024-04-31",
+        "2024-04-00",
+        "24-01-01",
+        "2024/01/01",
+        "2024-aa-01",
+    ],
 )
 def test_parse_date_rejects_invalid(text):
     with pytest.raises(ParseError):
@@ -69,7 +80,8 @@ def test_parse_date_rejects_invalid(text):
 
 @pytest.mark.parametrize(
     "month, last_day",
-    [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)],
+    [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30),
+     (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)],
 )
 def test_parse_date_month_lengths(month, last_day):
     assert parse_date(f"2023-{month}-{last_day}") == f"2023-{month:02d}-{last_day}"

@@ -44,12 +44,12 @@ def test_statistics_of_nothing(function):
 
 
 def test_format_table_aligns_numbers_right():
-    table = format_table(["name", "qty"], [["apple", "3"], ["kiwi", "-12.5"], ["x", "n/a"], ["v", "1.2.3"]])
+    table = format_table(["name", "qty"], [["apple", "3"], ["kiwi", "-120.5"], ["x", "n/a"], ["v", "1.2.3"]])
     assert table == (
         "name  | qty\n"
-        "------+------\n"
-        "apple |     3\n"
-        "kiwi  | -12.5\n"
+        "------+-------\n"
+        "apple |      3\n"
+        "kiwi  | -120.5\n"
         "x     | n/a\n"
         "v     | 1.2.3"
     )

@@ -1,5 +1,5 @@
 /** Shared helpers of the env-builder tests: fixture paths, one shared pip cache, offline options. */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ export function fixture(name: string): string {
 export function offline(extra: BuildOptions = {}): BuildOptions {
   mkdirSync(PIP_CACHE, { recursive: true });
   const cacheDir = mkdtempSync(join(tmpdir(), 'swe-forge-eb-envs-'));
+  // Environments are a few MB each: removed when the test process exits (the pip cache is kept).
+  process.once('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
   return {
     cacheDir,
     findLinks: [WHEELHOUSE],
