@@ -96,5 +96,5 @@ const rates = ok.map((r) => r.rate).sort((a, b) => a - b);
 console.log(
   `\nbuilt automatically: ${ok.length}/${rows.length}; median seconds per repo: ${median.toFixed(1)}; median baseline pass rate (built): ${
     rates.length ? (rates[Math.floor(rates.length / 2)] * 100).toFixed(1) : '-'
-  }%`
+  }%; mean: ${rates.length ? ((rates.reduce((a, b) => a + b, 0) / rates.length) * 100).toFixed(1) : '-'}%`
 );

@@ -66,7 +66,15 @@ candidates = seededShuffle(candidates, seed).slice(0, n);
 const cov = await validateCandidates(env, candidates, { out: join(work, 'coverage.jsonl'), tests: 'coverage', workers, timeoutS: Number(values.timeout), verifySample: sample, seed, log, progress: true });
 await env.dispose();
 
-const v = cov.stats.verify as { compared: number; identical_f2p: number; agreement: number | null; full_seconds_per_candidate: number | null; selected_seconds_per_candidate: number | null; mismatches: unknown[] };
+const v = cov.stats.verify as {
+  compared: number;
+  identical_f2p: number;
+  agreement: number | null;
+  full_seconds_per_candidate: number | null;
+  selected_seconds_per_candidate: number | null;
+  paired: { candidates: number; selected_seconds_per_candidate: number; full_seconds_per_candidate: number; speedup: number } | null;
+  mismatches: unknown[];
+};
 const base = cov.stats.baseline as { full_duration_s: number; tests: number; flaky: number; seconds: number };
 // Per-candidate time over runs that finished: a candidate that hangs costs the timeout in
 // any mode, so it is reported apart instead of skewing the comparison.
@@ -82,8 +90,12 @@ console.log(`tests in baseline     ${base.tests} stable, ${base.flaky} flaky; on
 console.log(`candidates            ${candidates.length} (${Object.entries(byStatus).map(([k, c]) => `${k} ${c}`).join(', ')})`);
 console.log(`selection             ${finished.length - ranFull - decidedWithoutRun} ran a subset, ${ranFull} fell back to the full suite, ${decidedWithoutRun} decided without running; ${timeouts} timed out (excluded from timings)`);
 console.log(`full                  ${fullPer.toFixed(2)} s/candidate, ${(60 / fullPer).toFixed(1)} validations/minute per worker (from ${v.compared} sampled full runs)`);
-console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Math.max(covPer, 1e-9)).toFixed(1)} validations/minute per worker`);
-console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate`);
+console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Math.max(covPer, 1e-9)).toFixed(1)} validations/minute per worker (all ${finished.length} finished candidates)`);
+console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate (runs taken at different times: machine load drifts; see the paired sample)`);
+if (v.paired) {
+  const p = v.paired;
+  console.log(`paired sample         ${p.candidates} candidate(s) timed back to back: full ${p.full_seconds_per_candidate.toFixed(2)} s vs coverage ${p.selected_seconds_per_candidate.toFixed(2)} s per candidate (${(60 / p.full_seconds_per_candidate).toFixed(1)} vs ${(60 / p.selected_seconds_per_candidate).toFixed(1)} validations/minute), ${p.speedup.toFixed(1)}x`);
+}
 console.log(`verify-sample         ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
 if (v.mismatches.length) console.log(`mismatches            ${JSON.stringify(v.mismatches).slice(0, 2000)}`);
 console.log(`wall                  ${((Date.now() - t0) / 1000).toFixed(0)} s`);

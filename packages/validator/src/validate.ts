@@ -316,13 +316,24 @@ async function verifySample(
   let compared = 0;
   let fullSeconds = 0;
   let fullRuns = 0;
+  let pairedSelected = 0;
+  let pairedFull = 0;
+  let pairs = 0;
   await runPool(
     sample.map((r) => ({ key: r.candidate_id, input: r })),
     {
       concurrency,
       progress: false,
       worker: async (r) => {
+        // Time the selected mode again right before the full run, so the two timings of a
+        // candidate are taken under the same machine load (paired comparison).
+        const again = await withSandbox((sb) => validateOne(sb, r.candidate, ctx, ctx.mode));
         const full = await withSandbox((sb) => validateOne(sb, r.candidate, ctx, 'full'));
+        if (full.status !== 'timeout' && again.status !== 'timeout') {
+          pairedSelected += again.duration_s;
+          pairedFull += full.duration_s;
+          pairs++;
+        }
         if (full.status !== 'timeout') {
           fullSeconds += full.duration_s;
           fullRuns++;
@@ -347,6 +358,8 @@ async function verifySample(
     agreement: compared ? agree / compared : null,
     full_seconds_per_candidate: fullRuns ? fullSeconds / fullRuns : null,
     selected_seconds_per_candidate: sample.length ? selectedSeconds / sample.length : null,
+    /** Same candidates, selected mode then full back to back: robust to machine-load drift. */
+    paired: pairs ? { candidates: pairs, selected_seconds_per_candidate: pairedSelected / pairs, full_seconds_per_candidate: pairedFull / pairs, speedup: pairedFull / Math.max(pairedSelected, 1e-9) } : null,
     mismatches,
   };
 }

@@ -140,6 +140,13 @@ function since(t: number): string {
   return `${((Date.now() - t) / 1000).toFixed(1)}s`;
 }
 
+/** A count from pytest's final summary line (`== 3 passed, 2 skipped in 0.1s ==`); skips carry no test id in `-rA`. */
+export function summaryCount(out: string, what: string): number {
+  const lines = stripAnsi(out).split('\n').filter((l) => /^=+ .* in [\d.]+s/.test(l.trim()));
+  const m = new RegExp(`(\\d+) ${what}`).exec(lines.at(-1) ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
 /** The last meaningful lines of a test or pip output (no blanks, no rulers). */
 export function meaningfulTail(text: string, n = 15): string[] {
   return stripAnsi(text)
@@ -916,7 +923,7 @@ export async function buildEnvironment(repoDir: string, opts: BuildOptions = {})
         passed: sum.passed,
         failed: sum.failed,
         errors: sum.errors,
-        skipped: sum.skipped,
+        skipped: Math.max(sum.skipped, summaryCount(first.out, 'skipped')),
         duration_s: Number(first.durationS.toFixed(3)),
         flaky: [...flaky].sort(),
       },

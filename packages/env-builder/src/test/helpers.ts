@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import type { BuildOptions } from '../build/index.js';
 
 /** Folder of the fixture repositories. */
@@ -11,6 +12,12 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const WHEELHOUSE = '/opt/pypi/files';
 /** One pip cache (and wheelhouse index) shared by every test build. */
 export const PIP_CACHE = join(tmpdir(), 'swe-forge-env-builder-tests', 'pip-cache');
+
+const made: string[] = [];
+// Environments are tens of MB each: removed after the test file (the shared pip cache is kept).
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 /** A fixture's path. */
 export function fixture(name: string): string {
@@ -21,8 +28,7 @@ export function fixture(name: string): string {
 export function offline(extra: BuildOptions = {}): BuildOptions {
   mkdirSync(PIP_CACHE, { recursive: true });
   const cacheDir = mkdtempSync(join(tmpdir(), 'swe-forge-eb-envs-'));
-  // Environments are a few MB each: removed when the test process exits (the pip cache is kept).
-  process.once('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
+  made.push(cacheDir);
   return {
     cacheDir,
     findLinks: [WHEELHOUSE],
