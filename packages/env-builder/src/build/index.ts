@@ -142,7 +142,9 @@ function since(t: number): string {
 
 /** A count from pytest's final summary line (`== 3 passed, 2 skipped in 0.1s ==`); skips carry no test id in `-rA`. */
 export function summaryCount(out: string, what: string): number {
-  const lines = stripAnsi(out).split('\n').filter((l) => /^=+ .* in [\d.]+s/.test(l.trim()));
+  const lines = stripAnsi(out)
+    .split('\n')
+    .filter((l) => /^=+ .* in [\d.]+s/.test(l.trim()));
   const m = new RegExp(`(\\d+) ${what}`).exec(lines.at(-1) ?? '');
   return m ? Number(m[1]) : 0;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BuildError, buildEnvironment } from './index.js';
+import { BuildError, buildEnvironment, meaningfulTail, summaryCount } from './index.js';
 import { fixture, offline } from '../test/helpers.js';
 
 const opts = offline();
@@ -61,4 +61,12 @@ describe('buildEnvironment: repairs (offline, /opt/pypi/files)', () => {
     expect(readFileSync(ok.logPath, 'utf8')).toMatch(/reusing the installed environment and baseline runs/);
     expect(ok.durationMs).toBeLessThan(5000);
   }, 180_000);
+
+  it('reads skip counts from the pytest summary line and keeps only meaningful tail lines', () => {
+    const out =
+      'E   boom\n\n==================================== PASSES ====================================\nPASSED t.py::a\n======= 3 passed, 2 skipped, 1 xfailed in 0.10s =======\n';
+    expect(summaryCount(out, 'skipped')).toBe(2);
+    expect(summaryCount('=== 3 passed in 1.0s ===', 'skipped')).toBe(0);
+    expect(meaningfulTail(out)).toEqual(['E   boom', 'PASSED t.py::a', '======= 3 passed, 2 skipped, 1 xfailed in 0.10s =======']);
+  });
 });
