@@ -113,6 +113,8 @@ class SavingsAccount(Account):
         super().__init__(number, owner, currency)
         if not 0 <= annual_rate < 1:
             raise ValueError("annual_rate must be in [0, 1)")
+        if max_withdrawals < 0 or max_withdrawals > 31:
+            raise ValueError("max_withdrawals must be between 0 and 31")
         self.annual_rate = Fraction(repr(annual_rate))
         self.max_withdrawals = max_withdrawals
         self.withdrawals_this_month = 0

@@ -141,6 +141,15 @@ def test_savings_rate_validation(rate, ok):
             SavingsAccount(OTHER_NUMBER, "Linus", annual_rate=rate)
 
 
+@pytest.mark.parametrize("limit, ok", [(-1, False), (0, True), (31, True), (32, False)])
+def test_savings_withdrawal_limit_validation(limit, ok):
+    if ok:
+        assert SavingsAccount(OTHER_NUMBER, "Linus", max_withdrawals=limit).max_withdrawals == limit
+    else:
+        with pytest.raises(ValueError, match="max_withdrawals"):
+            SavingsAccount(OTHER_NUMBER, "Linus", max_withdrawals=limit)
+
+
 def test_savings_withdrawal_limit_resets_at_month_end(usd, savings):
     assert savings.withdraw(usd("10")) == usd("990")
     for _ in range(2):

@@ -34,7 +34,7 @@ def test_round_half_up(value, expected):
         ("1.2345", 3, 1235),
         ("99.5", 0, 100),
         ("1.995", 2, 200),
-        (" 12.50 ", 2, 1250),
+        pytest.param(" 12.50 ", 2, 1250, id="padded"),
     ],
 )
 def test_decimal_to_minor(text, digits, expected):
