@@ -1,8 +1,12 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MODIFIERS } from '@swe-forge/procedural-bugs';
 import { hasSpecificDescription } from '@swe-forge/issue-writer';
 import { runCli } from './cli.js';
+import { findDemoRepo } from './demo.js';
 import { GROUPS, loadStage, StageUnavailableError } from './groups.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -47,6 +51,10 @@ describe('swe-forge', () => {
       expect(r.out, g.name).toContain('--help');
     }
     expect((await cli(['combine', '--help'])).out).toMatch(/^Usage: swe-forge combine \[options\] <repo>/);
+    // The usage line names the command a user typed (`swe-forge bugs`, not the package bin `swe-forge-bugs`).
+    for (const g of GROUPS) expect((await cli([g.name, '--help'])).out, g.name).toMatch(new RegExp(`^Usage: swe-forge ${g.name}( |$)`, 'm'));
+    expect((await cli(['bugs', 'procedural', '--help'])).out).toMatch(/^Usage: swe-forge bugs procedural \[options\] <repo>/);
+    expect((await cli(['env', 'detect', '--help'])).out).toMatch(/^Usage: swe-forge env detect \[options\] <repo>/);
     expect((await cli(['gather', '--help'])).out).toMatch(/--results <file>/);
   });
 
@@ -75,11 +83,47 @@ describe('swe-forge', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^error: \/nonexistent\/config\.yaml: cannot read the config \(ENOENT\); check the path\n$/);
   });
+
+  it('demo --repo that is missing or not a folder says so in one line (not "embedded repo not found")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-bad-'));
+    try {
+      const missing = await cli(['demo', '--repo', join(dir, 'nope'), '--out', join(dir, 'out')]);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toBe(`error: repository ${join(dir, 'nope')} does not exist: pass --repo the folder of a Python repository\n`);
+      const file = join(dir, 'x.jsonl');
+      writeFileSync(file, 'not json\n');
+      const notDir = await cli(['demo', '--repo', file, '--out', join(dir, 'out')]);
+      expect(notDir.code).toBe(1);
+      expect(notDir.err).toBe(`error: ${file} is not a directory: pass --repo the folder of a Python repository\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('issue-writer bug descriptions', () => {
   it('cover every procedural modifier procedural-bugs ships', () => {
     const missing = MODIFIERS.map((m) => m.name).filter((n) => !hasSpecificDescription(`procedural/${n}`));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('findDemoRepo', () => {
+  it('finds the copy bundled next to the built module when there is no checkout (an npm install)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'installed-'));
+    try {
+      const dist = join(root, 'node_modules', '@swe-forge', 'cli', 'dist');
+      mkdirSync(join(dist, 'demo-repo'), { recursive: true });
+      writeFileSync(join(dist, 'demo-repo', 'pyproject.toml'), '[project]\nname = "minibank"\n');
+      expect(findDemoRepo(dist)).toBe(join(dist, 'demo-repo'));
+      rmSync(join(dist, 'demo-repo'), { recursive: true });
+      expect(findDemoRepo(dist)).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('prefers the checkout: examples/demo-repo above the module', () => {
+    expect(findDemoRepo()).toMatch(/examples[\\/]demo-repo$/);
   });
 });

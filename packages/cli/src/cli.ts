@@ -1,4 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { cliErrorLine } from '@swe-forge/core/exec';
 import { runDemo } from './demo.js';
 import { GROUPS, loadGroupCli, type CliIo } from './groups.js';
 import { loadConfig } from './pipeline/config.js';
@@ -24,8 +25,9 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const print = (s: string): void => void stdout.write(`${s}\n`);
   const fail = (e: unknown): number => {
-    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return 1;
+    const { line, code } = cliErrorLine(e, 'see swe-forge --help');
+    if (line) stderr.write(`${line}\n`);
+    return code;
   };
 
   // `swe-forge help <group>` is `swe-forge <group> --help`.
@@ -144,11 +146,6 @@ Examples:
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      stderr.write(`error: ${e.message.replace(/^error:\s*/i, '').split('\n')[0]}: see swe-forge --help\n`);
-      return e.exitCode || 1;
-    }
     return fail(e);
   }
 }

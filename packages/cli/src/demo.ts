@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,15 +34,19 @@ export interface DemoResult extends PipelineResult {
   combined: number;
 }
 
-/** Find `examples/demo-repo` above this module (source and built layouts both live in the monorepo). */
-export function findDemoRepo(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
+/**
+ * Find the demo repository: `examples/demo-repo` of a swe-forge checkout above `from`, else the
+ * copy the build bundles next to the module (`dist/demo-repo`, what an npm install has).
+ */
+export function findDemoRepo(from: string = dirname(fileURLToPath(import.meta.url))): string | null {
+  let dir = from;
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'examples', 'demo-repo');
     if (existsSync(join(candidate, 'pyproject.toml'))) return candidate;
     dir = dirname(dir);
   }
-  return null;
+  const bundled = join(from, 'demo-repo');
+  return existsSync(join(bundled, 'pyproject.toml')) ? bundled : null;
 }
 
 /**
@@ -86,7 +90,11 @@ export function demoConfig(repo: string, out: string, o: DemoOptions): PipelineC
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const out = resolve(o.out ?? 'demo-out');
   const source = o.repoSource ? resolve(o.repoSource) : findDemoRepo();
-  if (!source || !existsSync(source)) throw new Error('the embedded demo repository (examples/demo-repo) was not found: run the demo from a swe-forge checkout, or pass --repo DIR');
+  if (o.repoSource && source) {
+    if (!existsSync(source)) throw new Error(`repository ${o.repoSource} does not exist: pass --repo the folder of a Python repository`);
+    if (!statSync(source).isDirectory()) throw new Error(`${o.repoSource} is not a directory: pass --repo the folder of a Python repository`);
+  }
+  if (!source || !existsSync(source)) throw new Error('the embedded demo repository (examples/demo-repo) was not found: reinstall @swe-forge/cli or run the demo from a swe-forge checkout, or pass --repo DIR');
   if (o.fresh) await rm(join(out, 'work'), { recursive: true, force: true });
   const repo = join(out, 'work', 'minibank');
   if (!existsSync(join(repo, '.git'))) await prepareRepoCopy(source, repo);

@@ -1,7 +1,8 @@
 /** The combine CLI: `combine <repo> --instances FILE --out FILE [--mode file|module] ...`. */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { cliErrorLine } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { TaskInstance } from '@swe-forge/core/schema';
 import { combineBugs } from './combine.js';
@@ -62,12 +63,8 @@ Examples:
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
-      stderr.write(`error: ${e.message.replace(/^error: /, '')}: see --help\n`);
-      return e.exitCode || 2;
-    }
-    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return 1;
+    const { line, code } = cliErrorLine(e);
+    if (line) stderr.write(`${line}\n`);
+    return code;
   }
 }

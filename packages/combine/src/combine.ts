@@ -24,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { applyPatch, createPatch, parsePatch, patchFiles } from '@swe-forge/core/diff';
-import { instanceId } from '@swe-forge/core/ids';
+import { instanceId, seededShuffle } from '@swe-forge/core/ids';
 import type { BugCandidate, EntityRef, TaskInstance } from '@swe-forge/core/schema';
 
 /** Options of {@link combineBugs}. */
@@ -86,23 +86,6 @@ export function* combinations(n: number, size: number): Generator<number[]> {
     idx[i]++;
     for (let j = i + 1; j < size; j++) idx[j] = idx[j - 1] + 1;
   }
-}
-
-function seededShuffle<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 async function copyFiles(repoDir: string, files: string[], into: string): Promise<void> {

@@ -36,7 +36,7 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
   const err = io.stderr ?? process.stderr;
   const print = (s: string): void => void out.write(`${s}\n`);
   let code = 0;
-  const program = new Command('swe-forge-env')
+  const program = new Command('swe-forge env')
     .description('Detect, build and sandbox a working test environment for a Python repository, offline.')
     .exitOverride()
     .configureOutput({

@@ -1,4 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { cliErrorLine } from '@swe-forge/core/exec';
 import { readJsonlAll } from '@swe-forge/core/jsonl';
 import { LmClient } from '@swe-forge/core/lm';
 import type { TaskInstance } from '@swe-forge/core/schema';
@@ -144,14 +145,8 @@ export async function runCommander(program: Command, argv: string[], stderr: Nod
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.exitCode === 0) return 0;
-      const msg = e.message.replace(/^error:\s*/i, '').split('\n')[0];
-      stderr.write(`error: ${msg}: see --help\n`);
-      return e.exitCode || 1;
-    }
-    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return 1;
+    const { line, code } = cliErrorLine(e);
+    if (line) stderr.write(`${line}\n`);
+    return code;
   }
 }

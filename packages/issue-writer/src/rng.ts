@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { seededRandom } from '@swe-forge/core/ids';
 
 /** A seeded pseudo-random generator returning floats in [0, 1). */
 export type Rng = () => number;
@@ -6,18 +6,15 @@ export type Rng = () => number;
 /**
  * A deterministic generator for one (seed, key) pair, so each instance's choice depends
  * only on the seed and its own id — not on the order instances are processed or resumed in.
+ * It is core's `seededRandom` (mulberry32) seeded by the string `${seed}\0${key}`.
  */
 export function seededRng(seed: number, key: string): Rng {
-  const digest = createHash('sha256').update(`${seed}\u0000${key}`).digest();
-  let state = digest.readUInt32LE(0);
-  // mulberry32
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(rngKey(seed, key));
+}
+
+/** The string seed `seededRng(seed, key)` uses, for core's `seededShuffle`. */
+export function rngKey(seed: number, key: string): string {
+  return `${seed}\u0000${key}`;
 }
 
 /** Pick one item by weight (weights need not sum to 1). */

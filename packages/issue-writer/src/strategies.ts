@@ -1,3 +1,4 @@
+import { seededRandom, seededShuffle } from '@swe-forge/core/ids';
 import { stripAnsi } from '@swe-forge/core/testlog';
 import type { LmClient, LmMessage } from '@swe-forge/core/lm';
 import type { TaskInstance } from '@swe-forge/core/schema';
@@ -6,7 +7,7 @@ import { describeBugStrategy } from './describe.js';
 import { findLeaks, type Leak } from './leak.js';
 import { buildIssueMessages, buildRetryMessage, cleanIssueText } from './lm/prompt.js';
 import { changedFunctions, goldFiles } from './patchinfo.js';
-import { seededRng, type Rng } from './rng.js';
+import { rngKey } from './rng.js';
 import { renderTemplate } from './templates.js';
 import { extractFailureSection, readTestSource } from './testsrc.js';
 
@@ -34,11 +35,12 @@ export type StrategyOutcome =
   | { ok: true; text: string; meta: Record<string, unknown>; rejections: Leak[] }
   | { ok: false; reason: string; detail?: string; rejections: Leak[]; meta?: Record<string, unknown> };
 
-const rngFor = (ctx: StrategyContext, inst: TaskInstance, salt: string): Rng => seededRng(ctx.seed, `${salt}:${inst.instance_id}`);
+/** The string PRNG seed of one (strategy salt, instance) — the key `seededRng` would be given. */
+const seedFor = (ctx: StrategyContext, inst: TaskInstance, salt: string): string => rngKey(ctx.seed, `${salt}:${inst.instance_id}`);
 
 /** `template`: one of the nine weighted templates, with a bug-type description. */
 export async function templateIssue(inst: TaskInstance, ctx: StrategyContext): Promise<StrategyOutcome> {
-  const rng = rngFor(ctx, inst, 'template');
+  const rng = seededRandom(seedFor(ctx, inst, 'template'));
   const facts = {
     bugType: describeBugStrategy(inst.strategy),
     files: goldFiles(inst.patch),
@@ -49,16 +51,6 @@ export async function templateIssue(inst: TaskInstance, ctx: StrategyContext): P
   return { ok: true, text, meta: { template }, rejections: [] };
 }
 
-/** FAIL_TO_PASS ids in a seeded order. */
-function shuffled(ids: string[], rng: Rng): string[] {
-  const out = [...ids];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 /** `tests`: the source of one F2P test plus its failing output from the validator's log. */
 export async function testsIssue(inst: TaskInstance, ctx: StrategyContext): Promise<StrategyOutcome> {
   if (!ctx.repoDir) return { ok: false, reason: 'no_repo', detail: 'the tests strategy needs repoDir to read test sources', rejections: [] };
@@ -67,7 +59,7 @@ export async function testsIssue(inst: TaskInstance, ctx: StrategyContext): Prom
   const log = stripAnsi(raw);
   // the first test, in seeded order, whose source and failure section can both be found
   let sourceFound = false;
-  for (const id of shuffled(inst.FAIL_TO_PASS, rngFor(ctx, inst, 'tests'))) {
+  for (const id of seededShuffle(inst.FAIL_TO_PASS, seedFor(ctx, inst, 'tests'))) {
     const source = await readTestSource(ctx.repoDir, id);
     if (!source) continue;
     sourceFound = true;
@@ -97,7 +89,6 @@ export async function originalIssue(inst: TaskInstance): Promise<StrategyOutcome
 /** `lm`: an LM writes a GitHub-style issue; drafts that leak the fix or name tests are retried. */
 export async function lmIssue(inst: TaskInstance, ctx: StrategyContext): Promise<StrategyOutcome> {
   if (!ctx.lm) return { ok: false, reason: 'no_lm', detail: 'the lm strategy needs an LmClient (--lm-url)', rejections: [] };
-  const rng = rngFor(ctx, inst, 'lm');
   const log = stripAnsi((await readTestOutput(inst, ctx.artifactsDir)) ?? '');
   const f2p = inst.FAIL_TO_PASS.slice(0, 5);
   const sections = f2p.map((id) => extractFailureSection(log, id)).filter((s): s is string => !!s);
@@ -107,7 +98,7 @@ export async function lmIssue(inst: TaskInstance, ctx: StrategyContext): Promise
     const s = await readTestSource(ctx.repoDir, id);
     if (s) sources.push(s);
   }
-  const demos = shuffled([...ctx.demonstrations], rng);
+  const demos = seededShuffle(ctx.demonstrations, seedFor(ctx, inst, 'lm'));
   const messages: LmMessage[] = buildIssueMessages({ patch: inst.patch, testOutput, testSources: sources, demonstrations: demos.slice(0, 2) });
   const usage = { prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cached_calls: 0 };
   const rejections: Leak[] = [];

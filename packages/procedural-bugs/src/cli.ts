@@ -1,5 +1,6 @@
 /** The `swe-forge bugs` command line: `entities` and `procedural`. */
 import { Command, CommanderError, Option } from 'commander';
+import { cliErrorLine } from '@swe-forge/core/exec';
 import { extractEntities, generateProceduralBugs } from './generate.js';
 import { ALL_MODIFIERS } from './modifiers.js';
 
@@ -28,7 +29,7 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const out = (s: string) => stdout.write(s);
-  const program = new Command('swe-forge-bugs')
+  const program = new Command('swe-forge bugs')
     .description('Procedural Python bugs with tree-sitter: SWE-smith\'s 13 modifiers plus classic mutation operators.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s), outputError: () => undefined })
@@ -154,13 +155,8 @@ Examples:
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      if (e.code === 'commander.help') return 0;
-      stderr.write(`error: ${e.message.replace(/^error: /, '')}\n`);
-      return e.exitCode || 2;
-    }
-    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return 1;
+    const { line, code } = cliErrorLine(e, '');
+    if (line) stderr.write(`${line}\n`);
+    return code;
   }
 }

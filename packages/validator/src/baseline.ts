@@ -11,6 +11,7 @@ import type { TestStatus } from '@swe-forge/core/schema';
 import type { Sandbox } from '@swe-forge/env-builder';
 import { stableBaseline, untrustworthyReason } from './compare.js';
 import { PLUGIN_DIR } from './plugin.js';
+import { PLUGIN_VERSION } from './plugin.js';
 import { runTests, type TestRun } from './run.js';
 import type { CoverageMap } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
@@ -19,6 +20,8 @@ import type { ValidatorEnvironment } from './types.js';
 export interface BaselineRecord {
   env_id: string;
   test_cmd: string;
+  /** {@link PLUGIN_VERSION} the baseline was taken with (the plugin's seeding changes test inputs). */
+  plugin?: string;
   created_at: string;
   /** Stable statuses (same in every baseline run). */
   tests: Record<string, TestStatus>;
@@ -66,7 +69,7 @@ export async function ensureBaseline(
   const spec = env.spec;
   const stored = await readJson<BaselineRecord>(paths.baseline);
   const storedCov = opts.coverage ? await readJson<CoverageMap & { env_id?: string }>(paths.coverage) : null;
-  const baselineOk = stored && stored.env_id === spec.id && stored.test_cmd === spec.test_cmd;
+  const baselineOk = stored && stored.env_id === spec.id && stored.test_cmd === spec.test_cmd && stored.plugin === PLUGIN_VERSION;
   const covOk = !opts.coverage || (storedCov && storedCov.env_id === spec.id);
   if (baselineOk && covOk) return { baseline: stored, coverage: storedCov, reused: true };
 
@@ -109,6 +112,7 @@ export async function ensureBaseline(
   const baseline: BaselineRecord = {
     env_id: spec.id,
     test_cmd: spec.test_cmd,
+    plugin: PLUGIN_VERSION,
     created_at: new Date().toISOString(),
     tests,
     flaky,

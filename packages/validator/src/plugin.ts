@@ -1,7 +1,13 @@
 /**
  * The pytest plugin the validator loads into every test run (`-p swe_forge_plugin`).
  * It is written into the working copy (`.swe_forge/`) before a run, so it works in any
- * backend that sees the working copy. Two features, each switched on by an env var:
+ * backend that sees the working copy. It is loaded into every run of a pytest environment
+ * (baseline, candidates, evaluation), and always makes runs repeatable: Python's \`random\`
+ * (and numpy's global generator when numpy is already imported) is reseeded with a value
+ * derived from the node id before each test module is imported and before each test runs,
+ * so module-level \`random.shuffle(...)\` and tests drawing random inputs see the same values
+ * in every run, whatever subset of tests runs and in whichever order. Two more features,
+ * each switched on by an env var:
  *
  * - `SWE_FORGE_SELECT=<file>`: keep only the test node ids listed in the file (one per
  *   line); the rest are deselected after collection.
@@ -12,6 +18,7 @@
  *   Also records every measured file's function ranges (from `ast`), so the validator can
  *   map a patched line to the function it lives in.
  */
+import { createHash } from 'node:crypto';
 import type { Sandbox } from '@swe-forge/env-builder';
 
 /** Directory (relative to the working copy root) the plugin is written to. */
@@ -25,7 +32,9 @@ import ast
 import json
 import os
 import sys
+import random
 import threading
+import zlib
 
 import pytest
 
@@ -35,6 +44,25 @@ _ROOT = os.path.realpath(os.environ.get("SWE_FORGE_ROOT") or os.getcwd())
 _SKIP_PARTS = (os.sep + "site-packages" + os.sep, os.sep + ".swe_forge" + os.sep, os.sep + "dist-packages" + os.sep)
 
 _wanted_cache = {}
+
+
+def _reseed(key):
+    seed = zlib.crc32(key.encode("utf-8", "replace")) & 0xFFFFFFFF
+    random.seed(seed)
+    np = sys.modules.get("numpy")
+    if np is not None:
+        try:
+            np.random.seed(seed)
+        except Exception:
+            pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    # A test module is imported while it is collected: seed its module-level randomness.
+    if isinstance(collector, pytest.Module):
+        _reseed(collector.nodeid)
+    yield
 
 
 def _wanted(fn):
@@ -101,6 +129,7 @@ def _switch(name):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    _reseed(item.nodeid)
     if _COV_OUT:
         _switch(item.nodeid)
     try:
@@ -172,6 +201,9 @@ def pytest_unconfigure(config):
         json.dump(out, f)
     os.replace(tmp, _COV_OUT)
 `;
+
+/** Short hash of the plugin source: a stored baseline taken with another plugin version is not reused. */
+export const PLUGIN_VERSION = createHash('sha256').update(PLUGIN_SOURCE).digest('hex').slice(0, 12);
 
 /** Write the plugin into the sandbox's working copy (idempotent; a reset removes it). */
 export async function installPlugin(sb: Sandbox): Promise<void> {

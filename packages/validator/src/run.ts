@@ -34,18 +34,20 @@ export function supportsPlugin(spec: EnvSpec): boolean {
 }
 
 /**
- * Run `spec.test_cmd` in the sandbox. With a selection, the test files of the selected ids
+ * Run `spec.test_cmd` in the sandbox with `PYTHONHASHSEED=0` and, in a pytest environment,
+ * the validator's plugin (which reseeds `random` per test module and per test). With a selection, the test files of the selected ids
  * are appended to the command (so only they are collected) and the plugin deselects every
  * other test. The sandbox kills the whole process group at `timeoutMs`.
  */
 export async function runTests(sb: Sandbox, spec: EnvSpec, opts: RunTestsOptions): Promise<TestRun> {
   const exports: string[] = [];
   let args = '';
-  const usePlugin = Boolean(opts.select || opts.coverageOut);
-  if (usePlugin) {
-    if (!supportsPlugin(spec)) {
-      throw new Error(`test selection needs a pytest environment, but ${spec.id} uses ${spec.test_framework}/${spec.log_parser}; use --tests full`);
-    }
+  if ((opts.select || opts.coverageOut) && !supportsPlugin(spec)) {
+    throw new Error(`test selection needs a pytest environment, but ${spec.id} uses ${spec.test_framework}/${spec.log_parser}; use --tests full`);
+  }
+  // Repeatable runs: a fixed hash seed (set/dict-of-str order) and, in pytest, the plugin's reseeding.
+  exports.push('export PYTHONHASHSEED=0');
+  if (supportsPlugin(spec)) {
     await installPlugin(sb);
     exports.push(`export ${pluginEnvPrefix()}`);
     args += ` -p ${PLUGIN_MODULE}`;

@@ -27,7 +27,7 @@ const MAP: CoverageMap = {
   contexts: ['', 'tests/test_mod.py::test_helper', 'tests/test_mod.py::test_outer', 'tests/test_other.py::test_x'],
   files: {
     'pkg/mod.py': {
-      lines: { '1': [0], '2': [0], '3': [0], '4': [1], '5': [1], '6': [0], '7': [2], '8': [2], '9': [2], '10': [2], '11': [0], '12': [0], '13': [0] },
+      lines: { '1': [0], '2': [0], '3': [0, 3], '4': [1], '5': [1], '6': [0], '7': [2], '8': [2], '9': [2], '10': [2], '11': [0], '12': [0], '13': [0] },
       funcs: [
         [3, 5, 4],
         [6, 10, 7],
@@ -42,16 +42,28 @@ const TESTS = ['tests/test_mod.py::test_helper', 'tests/test_mod.py::test_outer'
 describe('selectByCoverage', () => {
   it('selects the tests that executed the patched function', () => {
     expect(selectByCoverage(MAP, edit(4, '    y = x - 1'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_helper'] });
-    // a changed signature line maps to the function's callers too
-    expect(selectByCoverage(MAP, edit(3, 'def helper(x, k=1):'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_helper'] });
     // a nested function's header maps to the enclosing function
     expect(selectByCoverage(MAP, edit(8, '    def inner(z, q=0):'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_outer'] });
   });
-  it('falls back to the full suite for module-level lines and functions run at import', () => {
-    expect(selectByCoverage(MAP, edit(2, 'TABLE = {1: 2}'), TESTS).kind).toBe('full');
-    expect(selectByCoverage(MAP, edit(12, '    return 2'), TESTS).kind).toBe('full');
+  it('selects the tests that ran the file (not the full suite) for import-time code', () => {
+    const fileTests = ['tests/test_mod.py::test_helper', 'tests/test_mod.py::test_outer', 'tests/test_other.py::test_x'];
+    // module-level line; a top-level function's signature (runs at import)
+    expect(selectByCoverage(MAP, edit(2, 'TABLE = {1: 2}'), TESTS)).toMatchObject({ kind: 'tests', tests: fileTests });
+    expect(selectByCoverage(MAP, edit(3, 'def helper(x, k=1):'), TESTS)).toMatchObject({ kind: 'tests', tests: fileTests });
+    // a function whose body also ran at import time
+    const s = selectByCoverage(MAP, edit(12, '    return 2'), TESTS);
+    expect(s).toMatchObject({ kind: 'tests', tests: fileTests });
+    expect(s.reason).toMatch(/import-time/);
+    // a test that never ran a line of the file is not selected
+    expect((s as { tests: string[] }).tests).not.toContain('tests/test_other.py::test_y');
+  });
+  it('falls back to the full suite for conftest, non-Python, deleted and unparseable files', () => {
     expect(selectByCoverage(MAP, createFilePatch('tests/conftest.py', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
     expect(selectByCoverage(MAP, createFilePatch('setup.cfg', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
+    const deleted = ['diff --git a/pkg/mod.py b/pkg/mod.py', 'deleted file mode 100644', '--- a/pkg/mod.py', '+++ /dev/null', '@@ -1,1 +0,0 @@', '-import os', ''].join('\n');
+    expect(selectByCoverage(MAP, deleted, TESTS).kind).toBe('full');
+    const unparsed: CoverageMap = { ...MAP, files: { 'pkg/mod.py': { ...MAP.files['pkg/mod.py'], funcs: null } } };
+    expect(selectByCoverage(unparsed, edit(4, '    y = x - 1'), TESTS).kind).toBe('full');
   });
   it('selects nothing for code no test executes, and all tests of a patched test file', () => {
     const unmeasured = createFilePatch('pkg/other.py', 'def f():\n    return 1\n', 'def f():\n    return 2\n');

@@ -84,22 +84,45 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
  * `coverage` selection from one instrumented baseline run.
  *
  * For each patched old-side line of a Python source file ({@link codeTouchedLines}):
- * - the line is mapped to the innermost function containing it (a line in the header of
- *   a nested function — decorators, signature — maps to the enclosing function, because
- *   that header runs when the outer function runs);
- * - the tests selected are those that executed any line of that function's body;
- * - a line outside every function (module level, class body) or in a function whose body
- *   also ran at import/collection time (the empty "import" context) selects `full`,
- *   because its effect reaches tests through module state no per-test trace shows;
- * - a file no test ever executed contributes no test.
- * A patched test file selects all its tests; a patched conftest.py or non-Python file,
- * or a deleted file, selects `full`. If nothing is selected the result is `none`: no
- * test can change status, so the candidate is `no_f2p` without running anything.
+ * - inside a function body: the line is mapped to the innermost function containing it
+ *   and the tests that executed any line of that function's body are selected;
+ * - in a function's header (decorators, signature, default values — a nested function's
+ *   header maps to its parent, whose body runs it): as above, plus the file's tests (below),
+ *   because the header also runs when the module is imported;
+ * - outside every function (module level, class body) — code that runs when the module is
+ *   imported — or in a function whose body also ran outside any test (the "import"
+ *   context: at import or collection time): the *file's tests*, i.e. every test that
+ *   executed any line of the patched file, plus the function's own tests.
+ * A file no test ever executed contributes no test. A patched test file selects all its
+ * tests; a patched conftest.py or non-Python file, a deleted file or a file that did not
+ * parse at baseline selects `full`. If nothing is selected the result is `none`: no test can
+ * change status, so the candidate is `no_f2p` without running anything.
+ *
+ * Why the file's tests for import-time code: its effect reaches a test through objects the
+ * module defines (classes, tables, constants, decorated functions); a test that uses them
+ * almost always runs some line of the file (a method, a function, or the import itself when
+ * the test is the first importer, which the trace attributes to that test). The limit: a test
+ * that only reads module data (a class attribute, a constant) that another file's code
+ * interprets, in a module imported before the test (e.g. at collection), runs no line of the
+ * file and is not selected. See the README for how to measure this with `--verify-sample`.
  */
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
   const chosen = new Set<string>();
   const touched = codeTouchedLines(patch);
+  const why = { body: 0, importTime: 0 };
+  const addContexts = (ctxs: readonly number[] | undefined): boolean => {
+    let atImport = false;
+    for (const c of ctxs ?? []) {
+      if (c === 0) atImport = true;
+      const id = map.contexts[c];
+      if (id) chosen.add(id);
+    }
+    return atImport;
+  };
+  const addFileTests = (path: string): void => {
+    for (const ctxs of Object.values(map.files[path].lines)) addContexts(ctxs);
+  };
   for (const fp of parsePatch(patch)) {
     const path = (fp.newPath ?? fp.oldPath) as string;
     if (!path.endsWith('.py') || /(^|\/)conftest\.py$/.test(path)) return { kind: 'full', reason: `patch touches ${path}` };
@@ -112,25 +135,30 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
     const cov = map.files[path];
     if (!cov) continue; // no test ever executed a line of this file
     if (!cov.funcs) return { kind: 'full', reason: `could not parse ${path} at baseline` };
+    let fileAdded = false;
+    const fileTests = (): void => {
+      why.importTime++;
+      if (!fileAdded) addFileTests(path);
+      fileAdded = true;
+    };
     for (const line of touched.get(path) ?? []) {
       const fn = enclosingFunction(cov.funcs, line);
-      if (!fn) return { kind: 'full', reason: `${path}:${line} is module-level or class-level code` };
-      const [, end, body] = fn;
-      for (let l = body; l <= end; l++) {
-        const ctxs = cov.lines[String(l)];
-        if (!ctxs) continue;
-        for (const c of ctxs) {
-          if (c === 0) return { kind: 'full', reason: `${path}:${l} runs at import/collection time` };
-          const id = map.contexts[c];
-          if (id) chosen.add(id);
-        }
+      if (!fn) {
+        fileTests();
+        continue;
       }
+      const [, end, body] = fn;
+      let atImport = line < body;
+      for (let l = body; l <= end; l++) if (addContexts(cov.lines[String(l)])) atImport = true;
+      if (atImport) fileTests();
+      else why.body++;
     }
   }
   const known = new Set(baselineTests);
   const tests = [...chosen].filter((id) => known.has(id)).sort();
   if (tests.length === 0) return { kind: 'none', reason: 'no test executes the patched code' };
-  return { kind: 'tests', tests, reason: `${tests.length} test(s) execute the patched functions` };
+  const parts = [why.body ? `${why.body} line(s) in function bodies` : '', why.importTime ? `${why.importTime} import-time line(s): tests that ran the file` : ''].filter(Boolean);
+  return { kind: 'tests', tests, reason: `${tests.length} test(s) execute the patched code${parts.length ? ` (${parts.join('; ')})` : ''}` };
 }
 
 /** Innermost function containing `line`; a line in a nested function's header maps to its parent. */

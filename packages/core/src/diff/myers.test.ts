@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../ids/index.js';
 import { diffLines } from './myers.js';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Length of the longest common subsequence, by dynamic programming. */
 function lcs(a: string[], b: string[]): number {
@@ -23,7 +13,7 @@ function lcs(a: string[], b: string[]): number {
 
 describe('diffLines', () => {
   it('produces a valid alignment with a minimal number of edits (500 random cases vs. DP)', () => {
-    const rand = prng(7);
+    const rand = seededRandom(7);
     for (let c = 0; c < 500; c++) {
       const alphabet = 1 + Math.floor(rand() * 6);
       const a = Array.from({ length: Math.floor(rand() * 30) }, () => String(Math.floor(rand() * alphabet)));

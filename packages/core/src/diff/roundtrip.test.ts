@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../ids/index.js';
 import { createFilePatch, createPatch, parsePatch, reversePatch } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'swe-forge-diff-rt-'));
@@ -171,21 +172,9 @@ describe('createPatch round-trips through real git apply (forward and reverse)',
   });
 });
 
-/** Small seeded PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('property: random edits round-trip through git apply', () => {
   it('200 seeded random edits of random texts', () => {
-    const rand = prng(20241121);
+    const rand = seededRandom(20241121);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     const vocab = ['', 'x', 'y = 1', '    return x', 'é', '漢字', '🎉', 'if a:', '\tpass', 'line', '}', '# comment'];
     const eol = (): string => (rand() < 0.1 ? '\r\n' : '\n');

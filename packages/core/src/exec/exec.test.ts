@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResumableJsonlWriter, readJsonlAll } from '../jsonl/index.js';
-import { LocalExecutor, Progress, formatDuration, isCI, parseShard, runPool, shardOf } from './index.js';
+import { LocalExecutor, Progress, cliErrorLine, formatDuration, isCI, parseShard, runPool, shardOf } from './index.js';
 
 /** A fake terminal that records what was written. */
 function fakeStream(isTTY: boolean) {
@@ -291,5 +291,40 @@ describe('runPool', () => {
     await ex.run(tasksOf(5), { concurrency: 2, progress: { label: 'bugs', stream }, worker: async (i) => i });
     expect(writes[0]).toMatch(/^\rbugs 1\/5 /);
     expect(writes.at(-1)).toMatch(/^\rbugs 5\/5 100% .* in \d+s\x1b\[K\n$/);
+  });
+});
+
+describe('cliErrorLine', () => {
+  /** The shape commander v14's CommanderError has (core does not depend on commander). */
+  const commanderError = (exitCode: number, code: string, message: string): Error =>
+    Object.assign(new Error(message), { name: 'CommanderError', exitCode, code });
+
+  it('help and version displays are success with nothing to print', () => {
+    expect(cliErrorLine(commanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toEqual({ line: '', code: 0 });
+    expect(cliErrorLine(commanderError(0, 'commander.version', '1.0.0'))).toEqual({ line: '', code: 0 });
+    expect(cliErrorLine(commanderError(1, 'commander.help', '(outputHelp)'))).toEqual({ line: '', code: 0 });
+  });
+
+  it('a usage error becomes one line with a hint, keeping its exit code', () => {
+    expect(cliErrorLine(commanderError(1, 'commander.unknownOption', "error: unknown option '--frob'\n(Did you mean --from?)"))).toEqual({
+      line: "error: unknown option '--frob': see --help",
+      code: 1,
+    });
+    expect(cliErrorLine(commanderError(2, 'bad-arg', '--seed must be an integer >= 0'), '')).toEqual({ line: 'error: --seed must be an integer >= 0', code: 2 });
+    expect(cliErrorLine(commanderError(1, 'commander.unknownCommand', "error: unknown command 'x'"), 'see swe-forge --help').line).toBe(
+      "error: unknown command 'x': see swe-forge --help",
+    );
+    // a message ending in '.' gets no stray '.:' before the hint
+    expect(cliErrorLine(commanderError(1, 'commander.invalidArgument', "error: option '--mode <mode>' argument 'x' is invalid. Allowed choices are file, module.")).line).toBe(
+      "error: option '--mode <mode>' argument 'x' is invalid. Allowed choices are file, module: see --help",
+    );
+  });
+
+  it('any other failure prints its first line and exits 1', () => {
+    expect(cliErrorLine(new Error('cannot read a.jsonl: ENOENT; check the path\n  at stack'))).toEqual({ line: 'error: cannot read a.jsonl: ENOENT; check the path', code: 1 });
+    // a system error has a string code but no numeric exitCode: not a usage error
+    expect(cliErrorLine(Object.assign(new Error('spawn git ENOENT'), { code: 'ENOENT' }))).toEqual({ line: 'error: spawn git ENOENT', code: 1 });
+    expect(cliErrorLine('boom')).toEqual({ line: 'error: boom', code: 1 });
+    expect(cliErrorLine(undefined)).toEqual({ line: 'error: undefined', code: 1 });
   });
 });

@@ -32,6 +32,25 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/**
+ * The one line a stage CLI prints for an error thrown while running its commander program, and
+ * the exit code. Commander errors are recognized by shape (string `code`, numeric `exitCode`),
+ * so core needs no commander dependency: help/version output → `{ line: '', code: 0 }`; a usage
+ * error → `error: <message>: <hint>` and its `exitCode`; anything else → `error: <first line>`
+ * and 1. Write `line` (when non-empty) plus a newline to stderr; pass `''` as `hint` for none.
+ */
+export function cliErrorLine(e: unknown, hint = 'see --help'): { line: string; code: number } {
+  const c = e as { code?: unknown; exitCode?: unknown; message?: unknown } | null;
+  if (c && typeof c.code === 'string' && typeof c.exitCode === 'number') {
+    if (c.exitCode === 0 || c.code === 'commander.helpDisplayed' || c.code === 'commander.help' || c.code === 'commander.version') return { line: '', code: 0 };
+    const msg = String(c.message ?? '').replace(/^error:\s*/i, '').split('\n')[0]!;
+    // commander ends some messages with '.' ("Allowed choices are a, b."): drop it before the hint
+    return { line: `error: ${hint ? `${msg.replace(/\.$/, '')}: ${hint}` : msg}`, code: c.exitCode };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return { line: `error: ${msg.split('\n')[0]}`, code: 1 };
+}
+
 /** Minimum time between two redraws (at most ~10 per second). */
 const REDRAW_MS = 100;
 

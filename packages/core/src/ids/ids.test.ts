@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { contentHash, instanceId, repoSlug, sha256, shortHash, strategyTag } from './index.js';
+import { contentHash, instanceId, repoSlug, seededRandom, seededShuffle, sha256, shortHash, strategyTag } from './index.js';
 
 describe('sha256 / shortHash / contentHash', () => {
   it('matches known SHA-256 vectors for strings and buffers', () => {
@@ -96,5 +96,50 @@ describe('instanceId', () => {
     expect(instanceId({ ...base, commit: 'abc1234' })).toMatch(/^pandas-dev__pandas\.abc1234\.func_pm_op_swap__/);
     expect(() => instanceId({ ...base, commit: '' })).toThrow(/commit must be/);
     expect(() => instanceId({ ...base, commit: 'HEAD~1' })).toThrow(/commit must be/);
+  });
+});
+
+describe('seededRandom / seededShuffle', () => {
+  it('is mulberry32: pinned first draws for a number seed, floats in [0, 1)', () => {
+    const r = seededRandom(42);
+    const draws = [r(), r(), r()];
+    // reference values of mulberry32(42); any change here changes every seeded sample downstream
+    expect(draws.map((x) => Math.floor(x * 2 ** 32))).toEqual([2581720956, 1925393290, 3661312704]);
+    const s = seededRandom(-5);
+    for (let i = 0; i < 1000; i++) {
+      const x = s();
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+    }
+  });
+
+  it('hashes a string seed with sha256 (first 4 bytes, little-endian) into the state', () => {
+    const state = createHash('sha256').update('7\u0000inst-1').digest().readUInt32LE(0);
+    const a = seededRandom('7\u0000inst-1');
+    const b = seededRandom(state);
+    for (let i = 0; i < 20; i++) expect(a()).toBe(b());
+    expect(seededRandom('a')()).not.toBe(seededRandom('b')());
+  });
+
+  it('same seed, same stream; different seeds, different streams', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7);
+    const c = seededRandom(8);
+    const sa = Array.from({ length: 10 }, a);
+    expect(Array.from({ length: 10 }, b)).toEqual(sa);
+    expect(Array.from({ length: 10 }, c)).not.toEqual(sa);
+  });
+
+  it('seededShuffle returns a reproducible permutation and leaves the input alone', () => {
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const copy = [...items];
+    const x = seededShuffle(items, 3);
+    expect(items).toEqual(copy);
+    expect([...x].sort((p, q) => p - q)).toEqual(items);
+    expect(seededShuffle(items, 3)).toEqual(x);
+    expect(x).not.toEqual(items);
+    expect(seededShuffle(items, 'k')).toEqual(seededShuffle(items, 'k'));
+    expect(seededShuffle([], 1)).toEqual([]);
+    expect(seededShuffle(['only'], 1)).toEqual(['only']);
   });
 });

@@ -76,3 +76,31 @@ export function instanceId(a: { repo: string; commit: string; strategy: string; 
   }
   return `${repoSlug(a.repo)}.${commit.slice(0, 8)}.${strategyTag(a.strategy)}__${shortHash(a.patch)}`;
 }
+
+/**
+ * A seeded pseudo-random generator (mulberry32) returning floats in [0, 1). A number seed is
+ * used as its low 32 bits; a string seed is hashed with SHA-256 and its first four bytes
+ * (little-endian) become the state, so any key (e.g. `${seed}\0${instanceId}`) gives an
+ * independent, reproducible stream. Fast and small; not for cryptography.
+ */
+export function seededRandom(seed: number | string): () => number {
+  let state = typeof seed === 'string' ? createHash('sha256').update(seed, 'utf8').digest().readUInt32LE(0) : seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Fisher–Yates shuffle driven by `seededRandom(seed)`; returns a new array and leaves `items` as it was. */
+export function seededShuffle<T>(items: readonly T[], seed: number | string): T[] {
+  const rnd = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

@@ -169,6 +169,23 @@ describe('detect: python version, framework, lock files, CI and nox', () => {
     expect(new Set(Object.values(d.plugins))).toEqual(new Set(['pytest-xdist', 'pytest-timeout', 'pytest-asyncio']));
   });
 
+  it('the pytest command disables random test order, or pins its seed when addopts uses the plugin', async () => {
+    const plain = await detect(tree({ 'pytest.ini': '[pytest]\n', 'tests/test_a.py': 'def test_a():\n    pass\n' }));
+    expect(plain.spec.test_cmd).toMatch(/ -p no:randomly -p no:random_order /);
+    const pinned = await detect(tree({ 'pytest.ini': '[pytest]\naddopts = -p randomly --random-order\n' }));
+    expect(pinned.spec.test_cmd).not.toMatch(/no:random/);
+    expect(pinned.spec.test_cmd).toMatch(/--randomly-seed=0 --randomly-dont-reorganize --random-order-seed=0$/);
+    expect(new Set(Object.values(pinned.plugins))).toEqual(new Set(['pytest-randomly', 'pytest-random-order']));
+  });
+
+  it('blocking a random-order plugin that is not installed is harmless to pytest', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = tree({ 'test_a.py': 'def test_a():\n    pass\n' });
+    const r = spawnSync('python3', ['-m', 'pytest', '-q', '-p', 'no:randomly', '-p', 'no:random_order', 'test_a.py'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/1 passed/);
+    expect(r.status).toBe(0);
+  });
+
   it('is a pure function of the tree (same input → same output)', async () => {
     const a = await detect(fixture('covopts'));
     const b = await detect(fixture('covopts'));

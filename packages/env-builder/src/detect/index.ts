@@ -74,6 +74,7 @@ export const OPTION_PLUGINS: [RegExp, string][] = [
   [/^--reruns/, 'pytest-rerunfailures'],
   [/^--html/, 'pytest-html'],
   [/^(-p\s*)?--randomly|^-p\s*randomly/, 'pytest-randomly'],
+  [/^--random-order/, 'pytest-random-order'],
   [/^--doctest-(plus|rst)/, 'pytest-doctestplus'],
   [/^--hypothesis-/, 'hypothesis'],
   [/^--snapshot-/, 'syrupy'],
@@ -133,8 +134,12 @@ export function renderStep(
   return [...base, ...step.packages].map(shq).join(' ');
 }
 
-/** The pytest command swe-forge runs: no cache, no colour, full summary, keep going past collection errors. */
-export const PYTEST_CMD = 'python -m pytest -p no:cacheprovider --color=no -rA --continue-on-collection-errors';
+/**
+ * The pytest command swe-forge runs: no cache, no colour, full summary, keep going past collection
+ * errors, and no random test order (pytest-randomly, pytest-random-order): two runs of the same tests
+ * must be comparable. `-p no:NAME` for a plugin that is not installed is a no-op in pytest.
+ */
+export const PYTEST_CMD = 'python -m pytest -p no:cacheprovider -p no:randomly -p no:random_order --color=no -rA --continue-on-collection-errors';
 
 function read(repo: string, rel: string): string | null {
   try {
@@ -807,6 +812,11 @@ export function detectSync(repoDir: string, opts: DetectOptions = {}): Detection
   let testCmd: string;
   if (framework === 'pytest') {
     testCmd = PYTEST_CMD;
+    // A random-order plugin the configured addopts use cannot be blocked (pytest would reject its
+    // options): keep it loaded but pin its seed and, for pytest-randomly, keep the file order.
+    const used = new Set(Object.values(plugins));
+    if (used.has('pytest-randomly')) testCmd = testCmd.replace(' -p no:randomly', '') + ' --randomly-seed=0 --randomly-dont-reorganize';
+    if (used.has('pytest-random-order')) testCmd = testCmd.replace(' -p no:random_order', '') + ' --random-order-seed=0';
     why(
       'test_cmd',
       testCmd,

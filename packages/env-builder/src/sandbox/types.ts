@@ -2,6 +2,7 @@
  * The Sandbox contract: every stage that runs repository code (validator, rollout,
  * verifier) goes through it, so the backend (venv, bubblewrap, containers) is swappable.
  */
+import type { RunResult } from '@swe-forge/core/proc';
 
 /** Options of one command run inside a sandbox. */
 export interface SandboxExecOptions {
@@ -15,17 +16,11 @@ export interface SandboxExecOptions {
   maxOutputBytes?: number;
 }
 
-/** The outcome of one command run inside a sandbox. */
-export interface SandboxExecResult {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  durationMs: number;
-  stdout: string;
-  stderr: string;
-  /** Captured output was cut to `maxOutputBytes`. */
-  truncated: boolean;
-}
+/**
+ * The outcome of one command run inside a sandbox: core's `RunResult` (exit code, signal,
+ * timedOut, durationMs, stdout, stderr, truncated — output cut to `maxOutputBytes`).
+ */
+export type SandboxExecResult = RunResult;
 
 /** An isolated working copy of the repository plus a (shared, read-only) environment. */
 export interface Sandbox {
