@@ -5,7 +5,8 @@ import { Command, Option } from 'commander';
 import { cliErrorLine } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { TaskInstance } from '@swe-forge/core/schema';
-import { combineBugs } from './combine.js';
+import { patchFiles } from '@swe-forge/core/diff';
+import { combineBugs, moduleKey } from './combine.js';
 
 function num(name: string, min: number) {
   return (v: string): number => {
@@ -23,7 +24,8 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
     .exitOverride()
     .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s), outputError: () => {} });
   program
-    .command('combine <repo>')
+    .command('combine')
+    .argument('<repo>', 'clean checkout of the repository the instances were validated on')
     .description('bundle validated bugs of one file (or one module) into new candidates to validate again')
     .requiredOption('--instances <file>', 'JSONL of TaskInstance (from `swe-forge gather`)')
     .requiredOption('--out <file>', 'JSONL of BugCandidate (combine_file / combine_module)')
@@ -58,6 +60,10 @@ Examples:
       await writeJsonlAtomic(o.out as string, candidates);
       if (o.json) stdout.write(`${JSON.stringify({ instances: instances.length, candidates: candidates.length, mode: o.mode })}\n`);
       else stdout.write(`${candidates.length} combined candidate(s) from ${instances.length} instance(s) written to ${o.out}\n`);
+      const depth = o.depth as number;
+      if (!o.json && candidates.length === 0 && o.mode === 'module' && instances.some((i) => patchFiles(i.patch).some((f) => moduleKey(f, depth) === null))) {
+        stderr.write(`note: module mode leaves out files with fewer than ${depth} folder(s) (--depth ${depth}); this repository's bugs sit shallower: try --depth ${Math.max(1, depth - 1)}\n`);
+      }
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -158,4 +158,24 @@ describe('combine CLI', () => {
     expect(bad).toBe(1);
     expect(err).toMatch(/^error: repository .* is not a directory/);
   });
+
+  it('module mode with no result because files sit shallower than --depth says which --depth to try', async () => {
+    const dir = repo();
+    const work = tempDir('swe-forge-combine-cli-');
+    const bugs = [inst(dir, 'pkg/core/a.py', 'x + 1', 'x - 1'), inst(dir, 'pkg/core/b.py', 'x + 2', 'x - 2')];
+    await writeJsonlAtomic(join(work, 'inst.jsonl'), bugs);
+    let out = '';
+    let err = '';
+    const io = {
+      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+    };
+    const code = await runCli(['combine', dir, '--instances', join(work, 'inst.jsonl'), '--out', join(work, 'c.jsonl'), '--mode', 'module', '--depth', '3'], io);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^0 combined candidate\(s\)/);
+    expect(err).toContain('try --depth 2');
+    err = '';
+    expect(await runCli(['combine', dir, '--instances', join(work, 'inst.jsonl'), '--out', join(work, 'c2.jsonl'), '--mode', 'module', '--depth', '2'], io)).toBe(0);
+    expect(err).toBe('');
+  });
 });
