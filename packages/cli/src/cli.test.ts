@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MODIFIERS } from '@swe-forge/procedural-bugs';
@@ -126,4 +127,18 @@ describe('findDemoRepo', () => {
   it('prefers the checkout: examples/demo-repo above the module', () => {
     expect(findDemoRepo()).toMatch(/examples[\\/]demo-repo$/);
   });
+});
+
+describe('swe-forge bin', () => {
+  it('ends quietly (exit 0, no stack trace) when the reader closes the pipe early, as `| head` does', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=@swe-forge/source', '--import', 'tsx', bin, 'bugs', 'procedural', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.once('data', () => child.stdout.destroy()); // read one chunk, then hang up
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(err).not.toMatch(/EPIPE|at .*\(/);
+    expect(code).toBe(0);
+  }, 30_000);
 });
