@@ -331,3 +331,14 @@ export class LocalExecutor implements Executor {
 export function runPool<I, O>(tasks: PoolTask<I, O>[], opts: PoolOptions<I, O>): Promise<PoolSummary<O>> {
   return new LocalExecutor().run(tasks, opts);
 }
+
+/**
+ * For CLI entry points: a reader that stops early (`swe-forge ... | head`) closes stdout; treat
+ * that as a normal end (exit 0, no stack trace) instead of an unhandled EPIPE error.
+ */
+export function exitQuietlyOnClosedStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}
