@@ -105,6 +105,18 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
   if (opts.fresh) await rm(p.work, { recursive: true, force: true });
   await mkdir(p.stages, { recursive: true });
   if (!existsSync(cfg.repo)) throw new Error(`repository ${cfg.repo} does not exist: fix repo: in the config`);
+  // Load every stage package and check the options they own first: a missing package or an
+  // unknown modifier fails now, naming the stage, not after the environment build.
+  const envBuilder = await loadEnvBuilder();
+  const bugsMod = await loadProceduralBugs();
+  const validator = await loadValidator();
+  const wantsCombine = !!(cfg.combine.file || cfg.combine.module);
+  const combineMod = wantsCombine ? await loadCombine() : undefined;
+  const known = new Set(bugsMod.MODIFIERS.map((m) => m.name));
+  const unknown = (cfg.bugs.modifiers ?? []).filter((m) => !known.has(m));
+  if (unknown.length > 0) {
+    throw new Error(`unknown modifier(s) in bugs.modifiers: ${unknown.join(', ')}: choose from ${[...known].join(', ')}`);
+  }
   if (existsSync(p.config)) {
     const prev = await readFile(p.config, 'utf8');
     if (prev.trim() !== identity(cfg)) throw new Error(`${cfg.out} holds a run made with a different repo/bugs/validation config: rerun with --fresh to start over, or choose another out folder`);
@@ -112,12 +124,6 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
     await writeFile(p.config, identity(cfg));
   }
 
-  // Load every stage package first: a missing one fails now, naming the stage, not after an hour.
-  const envBuilder = await loadEnvBuilder();
-  const bugsMod = await loadProceduralBugs();
-  const validator = await loadValidator();
-  const wantsCombine = !!(cfg.combine.file || cfg.combine.module);
-  const combineMod = wantsCombine ? await loadCombine() : undefined;
 
   const timings: StageTiming[] = [];
   const stage = async <T>(name: string, run: () => Promise<{ value: T; records: number; stats?: Record<string, unknown> }>, load: () => Promise<T>): Promise<T> => {

@@ -48,7 +48,7 @@ export interface CombineModule {
 /** Load env-builder (stage `env`). */
 export const loadEnvBuilder = (): Promise<EnvBuilderModule> => loadStage<EnvBuilderModule>('env', '@swe-forge/env-builder', ['buildEnvironment', 'openEnvironment']);
 /** Load procedural-bugs (stage `bugs`). */
-export const loadProceduralBugs = (): Promise<ProceduralBugsModule> => loadStage<ProceduralBugsModule>('bugs', '@swe-forge/procedural-bugs', ['generateProceduralBugs']);
+export const loadProceduralBugs = (): Promise<ProceduralBugsModule> => loadStage<ProceduralBugsModule>('bugs', '@swe-forge/procedural-bugs', ['generateProceduralBugs', 'MODIFIERS']);
 /** Load the validator (stages `validate` and `gather`). */
 export const loadValidator = (): Promise<ValidatorModule> => loadStage<ValidatorModule>('validate', '@swe-forge/validator', ['validateCandidates', 'gatherInstances']);
 /** Load combine (stage `combine`). */
