@@ -45,7 +45,8 @@ export class StageUnavailableError extends Error {
 
 /**
  * Import a stage package (or one of its subpaths) and check that it exports the named
- * functions, so a missing or unfinished package gives a clear error instead of a crash.
+ * members (functions, or other values), so a missing or unfinished package gives a clear
+ * error instead of a crash.
  */
 export async function loadStage<T>(stage: string, specifier: string, needs: string[]): Promise<T> {
   let mod: Record<string, unknown>;
@@ -54,7 +55,7 @@ export async function loadStage<T>(stage: string, specifier: string, needs: stri
   } catch (e) {
     throw new StageUnavailableError(stage, specifier, `could not be loaded (${(e as Error).message.split('\n')[0]})`);
   }
-  const missing = needs.filter((n) => typeof mod[n] !== 'function');
+  const missing = needs.filter((n) => mod[n] === undefined || mod[n] === null);
   if (missing.length) throw new StageUnavailableError(stage, specifier, `does not export ${missing.join(', ')} yet (unfinished package?)`);
   return mod as T;
 }
