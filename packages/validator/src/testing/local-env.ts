@@ -14,7 +14,7 @@ import { git, initGitRepo } from '@swe-forge/testkit';
 import type { ValidatorEnvironment } from '../types.js';
 
 /** The test command the helper environment uses. */
-export const LOCAL_TEST_CMD = 'python -m pytest -p no:cacheprovider --color=no -rA --continue-on-collection-errors';
+export const LOCAL_TEST_CMD = 'python -m pytest -p no:cacheprovider -p no:randomly -p no:random_order --color=no -rA --continue-on-collection-errors';
 
 class GitSandbox implements Sandbox {
   readonly backend = 'venv';
