@@ -12,7 +12,8 @@
  * - `SWE_FORGE_SELECT=<file>`: keep only the test node ids listed in the file (one per
  *   line); the rest are deselected after collection.
  * - `SWE_FORGE_COV_OUT=<file>`: per-test line coverage. Lines executed while a test runs
- *   (setup, call, teardown) are attributed to that test's node id; lines executed outside
+ *   (setup, call, teardown) are attributed to that test's node id; lines executed while a test
+ *   module is collected (imported) to \`collect:<test file>\`; lines executed outside
  *   any test (imports, collection, class bodies, decorators) to the empty "import" context.
  *   Uses coverage.py's C tracer when `coverage` is importable, else a `sys.settrace` tracer.
  *   Also records every measured file's function ranges (from `ast`), so the validator can
@@ -62,6 +63,15 @@ def pytest_make_collect_report(collector):
     # A test module is imported while it is collected: seed its module-level randomness.
     if isinstance(collector, pytest.Module):
         _reseed(collector.nodeid)
+        if _COV_OUT:
+            # Lines run while a test module is imported get their own context, so that
+            # module-level state a test module builds from the code is traceable to its tests.
+            _switch("collect:" + collector.nodeid)
+            try:
+                yield
+            finally:
+                _switch("")
+            return
     yield
 
 

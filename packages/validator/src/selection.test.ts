@@ -57,6 +57,11 @@ describe('selectByCoverage', () => {
     // a test that never ran a line of the file is not selected
     expect((s as { tests: string[] }).tests).not.toContain('tests/test_other.py::test_y');
   });
+  it('a line run while a test module was imported selects all tests of that module', () => {
+    const map: CoverageMap = { ...MAP, contexts: [...MAP.contexts, 'collect:tests/test_other.py'], files: { 'pkg/mod.py': { ...MAP.files['pkg/mod.py'], lines: { ...MAP.files['pkg/mod.py'].lines, '4': [1, 4] } } } };
+    const s = selectByCoverage(map, edit(4, '    y = x - 1'), TESTS);
+    expect(s).toMatchObject({ kind: 'tests', tests: TESTS });
+  });
   it('falls back to the full suite for conftest, non-Python, deleted and unparseable files', () => {
     expect(selectByCoverage(MAP, createFilePatch('tests/conftest.py', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
     expect(selectByCoverage(MAP, createFilePatch('setup.cfg', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');

@@ -104,7 +104,8 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
  * the test is the first importer, which the trace attributes to that test). The limit: a test
  * that only reads module data (a class attribute, a constant) that another file's code
  * interprets, in a module imported before the test (e.g. at collection), runs no line of the
- * file and is not selected. See the README for how to measure this with `--verify-sample`.
+ * file and is not selected — unless that data was used while a test module was imported: lines
+ * run during a test module's collection are traced to `collect:<file>` and select all its tests. See the README for how to measure this with `--verify-sample`.
  */
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
@@ -114,9 +115,13 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
   const addContexts = (ctxs: readonly number[] | undefined): boolean => {
     let atImport = false;
     for (const c of ctxs ?? []) {
-      if (c === 0) atImport = true;
       const id = map.contexts[c];
-      if (id) chosen.add(id);
+      if (c === 0 || !id) atImport = true;
+      else if (id.startsWith('collect:')) {
+        // ran while a test module was imported: its module-level state may hold the effect
+        atImport = true;
+        for (const t of testsOfFile(id.slice('collect:'.length), baselineTests)) chosen.add(t);
+      } else chosen.add(id);
     }
     return atImport;
   };
