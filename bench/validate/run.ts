@@ -20,7 +20,8 @@ import { readJsonlAll } from '@swe-forge/core/jsonl';
 import type { BugCandidate } from '@swe-forge/core/schema';
 import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
 import { generateProceduralBugs } from '@swe-forge/procedural-bugs';
-import { seededShuffle, validateCandidates } from '@swe-forge/validator';
+import { seededShuffle } from '@swe-forge/core/ids';
+import { validateCandidates } from '@swe-forge/validator';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -3,8 +3,9 @@
  * dispatches `swe-forge validate|gather|eval ...` here with the subcommand first).
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { cliErrorLine } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
 import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
@@ -184,7 +185,7 @@ Examples:
         const { summary } = await evaluatePredictions(env, instances, predictions, { outDir: o.out as string, workers: Math.max(1, o.workers as number), timeoutS: o.timeout as number, progress: !json });
         if (json) say(JSON.stringify(summary, null, 2));
         else {
-          say(`resolved ${summary.resolved_instances}/${summary.submitted_instances} (partial ${summary.partial_instances}, unresolved ${summary.unresolved_instances}); report in ${o.out}/summary.json`);
+          say(`resolved ${summary.resolved_instances}/${summary.submitted_instances} (partial ${summary.partial_instances}, unresolved ${summary.unresolved_instances}); report in ${join(String(o.out), 'summary.json')}`);
         }
       } finally {
         await env.dispose();
@@ -203,13 +204,9 @@ Examples:
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
-      stderr.write(`error: ${e.message.replace(/^error: /, '')}: see --help\n`);
-      return e.exitCode || 2;
-    }
-    stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return 1;
+    const { line, code } = cliErrorLine(e);
+    if (line) stderr.write(`${line}\n`);
+    return code;
   }
   return 0;
 }

@@ -3,7 +3,7 @@
  * (FAIL_TO_PASS / PASS_TO_PASS against a per-test baseline, with full, files or coverage
  * test selection), gather them with artifacts, and evaluate model patches.
  */
-export { validateCandidates, validationPaths, seededShuffle, seededRandom } from './validate.js';
+export { validateCandidates, validationPaths } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 export { gatherInstances, yieldByStrategy, formatYieldTable } from './gather.js';
 export type { GatherOptions, YieldRow } from './gather.js';

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyPatch, patchFiles } from '@swe-forge/core/diff';
 import { runPool } from '@swe-forge/core/exec';
+import { seededShuffle } from '@swe-forge/core/ids';
 import { readJsonlAll, ResumableJsonlWriter } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TestStatus, ValidationResult, ValidationStatus } from '@swe-forge/core/schema';
 import type { Sandbox } from '@swe-forge/env-builder';
@@ -150,29 +151,6 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
   } finally {
     await sb.reset();
   }
-}
-
-/** A small seeded PRNG (mulberry32) for reproducible samples. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates shuffle with a seeded PRNG (returns a new array). */
-export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
-  const rnd = seededRandom(seed);
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }
 
 async function readTestSources(sb: Sandbox, files: string[]): Promise<Map<string, string>> {

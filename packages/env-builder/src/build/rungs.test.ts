@@ -17,7 +17,7 @@ describe('buildEnvironment: install rungs (offline, /opt/pypi/files)', () => {
       errors: 0,
       flaky: [],
     });
-    expect(b.spec.test_cmd).toBe('python -m pytest -p no:cacheprovider --color=no -rA --continue-on-collection-errors');
+    expect(b.spec.test_cmd).toBe('python -m pytest -p no:cacheprovider -p no:randomly -p no:random_order --color=no -rA --continue-on-collection-errors');
     const log = readFileSync(b.logPath, 'utf8');
     expect(log).toMatch(/\[baseline\] run 1: 2 passed/);
     expect(log).toMatch(/\[baseline\] run 2: 2 passed/);
