@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { cliErrorLine } from '@swe-forge/core/exec';
+import { runCommander } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { TaskInstance } from '@swe-forge/core/schema';
 import { patchFiles } from '@swe-forge/core/diff';
@@ -65,12 +65,5 @@ Examples:
         stderr.write(`note: module mode leaves out files with fewer than ${depth} folder(s) (--depth ${depth}); this repository's bugs sit shallower: try --depth ${Math.max(1, depth - 1)}\n`);
       }
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    const { line, code } = cliErrorLine(e);
-    if (line) stderr.write(`${line}\n`);
-    return code;
-  }
+  return runCommander(program, argv, stderr);
 }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { cliErrorLine } from '@swe-forge/core/exec';
+import { runCommander } from '@swe-forge/core/exec';
 import { readJsonlAll } from '@swe-forge/core/jsonl';
 import { LmClient } from '@swe-forge/core/lm';
 import type { TaskInstance } from '@swe-forge/core/schema';
@@ -8,6 +8,9 @@ import { loadDemonstrations } from './lm/prompt.js';
 import { ISSUE_STRATEGIES, type IssueStrategy } from './strategies.js';
 import { ISSUE_TEMPLATES } from './templates.js';
 import { writeProblemStatements } from './write.js';
+
+/** Parse and run a commander program, turning any failure into one `error: …` line and an exit code (core's `runCommander`). */
+export { runCommander };
 
 /** Streams the CLI writes to (tests pass their own). */
 export interface CliIo {
@@ -139,14 +142,3 @@ export class CliFailure extends Error {
   }
 }
 
-/** Parse and run a commander program, turning any failure into one `error: …` line and an exit code. */
-export async function runCommander(program: Command, argv: string[], stderr: NodeJS.WritableStream): Promise<number> {
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    const { line, code } = cliErrorLine(e);
-    if (line) stderr.write(`${line}\n`);
-    return code;
-  }
-}

@@ -1,6 +1,6 @@
 /** The `swe-forge bugs` command line: `entities` and `procedural`. */
 import { Command, CommanderError, Option } from 'commander';
-import { cliErrorLine } from '@swe-forge/core/exec';
+import { runCommander } from '@swe-forge/core/exec';
 import { extractEntities, generateProceduralBugs } from './generate.js';
 import { ALL_MODIFIERS } from './modifiers.js';
 
@@ -151,12 +151,5 @@ Examples:
           .join('\n') + '\n',
       );
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    const { line, code } = cliErrorLine(e, '');
-    if (line) stderr.write(`${line}\n`);
-    return code;
-  }
+  return runCommander(program, argv, stderr, '');
 }

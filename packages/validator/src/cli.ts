@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { cliErrorLine } from '@swe-forge/core/exec';
+import { runCommander } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
 import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
@@ -201,12 +201,5 @@ Examples:
   swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.json --out eval/`,
   );
 
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    const { line, code } = cliErrorLine(e);
-    if (line) stderr.write(`${line}\n`);
-    return code;
-  }
-  return 0;
+  return runCommander(program, argv, stderr);
 }

@@ -342,3 +342,24 @@ export function exitQuietlyOnClosedStdout(stream: NodeJS.WriteStream = process.s
     process.exit(0);
   });
 }
+
+/**
+ * Parse and run a CLI program (a commander `Command`, or anything with the same `parseAsync`),
+ * turning any failure into the one `error: …` line of {@link cliErrorLine} on `stderr`.
+ * Returns the exit code.
+ */
+export async function runCommander(
+  program: { parseAsync(argv: readonly string[], opts: { from: 'user' }): Promise<unknown> },
+  argv: readonly string[],
+  stderr: NodeJS.WritableStream,
+  hint?: string,
+): Promise<number> {
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    const { line, code } = cliErrorLine(e, hint);
+    if (line) stderr.write(`${line}\n`);
+    return code;
+  }
+}
