@@ -13,7 +13,7 @@ export { classify, collectionErrorFiles, stableBaseline, testFile, untrustworthy
 export type { Classification, MissingPolicy } from './compare.js';
 export { resolutionStatus, testsStatus } from './grading.js';
 export type { ResolutionStatus, TestsStatus } from './grading.js';
-export { selectByCoverage, selectByFiles, enclosingFunction, moduleNames, codeTouchedLines } from './selection.js';
+export { selectByCoverage, selectByFiles, enclosingFunction, moduleNames, codeTouchedLines, codeTouchedLineKinds, type TouchedLine } from './selection.js';
 export type { CoverageMap, Selected, TestSelection } from './selection.js';
 export { ensureBaseline, BaselineError } from './baseline.js';
 export type { BaselineRecord } from './baseline.js';

@@ -16,8 +16,8 @@
  *   module is collected (imported) to \`collect:<test file>\`; lines executed outside
  *   any test (imports, collection, class bodies, decorators) to the empty "import" context.
  *   Uses coverage.py's C tracer when `coverage` is importable, else a `sys.settrace` tracer.
- *   Also records every measured file's function ranges (from `ast`), so the validator can
- *   map a patched line to the function it lives in.
+ *   Also records every measured file's function ranges and class header ranges (from `ast`),
+ *   so the validator can map a patched line to the function or class header it lives in.
  */
 import { createHash } from 'node:crypto';
 import type { Sandbox } from '@swe-forge/env-builder';
@@ -162,19 +162,24 @@ def pytest_collection_modifyitems(session, config, items):
         items[:] = selected
 
 
-def _funcs(rel):
+def _shape(rel):
+    # Function ranges [start, end, first body line] and class header ranges [start, end]
+    # (decorators, bases, keywords: the lines before the first body statement).
     try:
         with open(os.path.join(_ROOT, rel), "rb") as f:
             tree = ast.parse(f.read())
     except Exception:
-        return None
-    out = []
+        return None, None
+    funcs, classes = [], []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
             body = node.body[0].lineno if node.body else node.lineno
-            out.append([start, node.end_lineno or node.lineno, body])
-    return out
+            if isinstance(node, ast.ClassDef):
+                classes.append([start, max(node.lineno, body - 1)])
+            else:
+                funcs.append([start, node.end_lineno or node.lineno, body])
+    return funcs, classes
 
 
 def pytest_unconfigure(config):
@@ -205,7 +210,8 @@ def pytest_unconfigure(config):
                 files.setdefault(rel, {}).setdefault(str(line), set()).add(i)
     out = {"mode": _mode, "root": _ROOT, "contexts": _contexts, "files": {}}
     for rel, lines in files.items():
-        out["files"][rel] = {"lines": {k: sorted(v) for k, v in lines.items()}, "funcs": _funcs(rel)}
+        funcs, classes = _shape(rel)
+        out["files"][rel] = {"lines": {k: sorted(v) for k, v in lines.items()}, "funcs": funcs, "classes": classes}
     tmp = _COV_OUT + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(out, f)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFilePatch } from '@swe-forge/core/diff';
-import { codeTouchedLines, enclosingFunction, moduleNames, selectByCoverage, selectByFiles, type CoverageMap } from './selection.js';
+import { codeTouchedLineKinds, codeTouchedLines, enclosingFunction, moduleNames, selectByCoverage, selectByFiles, type CoverageMap } from './selection.js';
 
 // pkg/mod.py (1-based):
 //  1 import os
@@ -76,6 +76,38 @@ describe('selectByCoverage', () => {
     const testEdit = createFilePatch('tests/test_other.py', 'x = 1\n', 'x = 2\n');
     expect(selectByCoverage(MAP, testEdit, TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_other.py::test_x', 'tests/test_other.py::test_y'] });
   });
+  it('a class header change (bases, decorators) runs the full suite; a class body insertion does not', () => {
+    // cls.py: 1 import x / 2 @register / 3 class Raw(Base, / 4   Mixin): / 5   x = 1 / 6   def f(self): / 7     return 1 / 8 def g(): / 9   class Local(Base): / 10     pass / 11   return Local
+    const src = ['import x', '@register', 'class Raw(Base,', '          Mixin):', '    x = 1', '    def f(self):', '        return 1', 'def g():', '    class Local(Base):', '        pass', '    return Local', ''].join('\n');
+    const map: CoverageMap = {
+      mode: 'test',
+      contexts: ['', 'tests/test_mod.py::test_helper', 'tests/test_other.py::test_x'],
+      files: {
+        'pkg/cls.py': {
+          lines: { '1': [0], '2': [0], '3': [0], '5': [0], '7': [1], '8': [0], '9': [2], '10': [2], '11': [2] },
+          funcs: [
+            [6, 7, 7],
+            [8, 11, 9],
+          ],
+          classes: [
+            [2, 4],
+            [9, 9],
+          ],
+        },
+      },
+    };
+    const change = (from: string, to: string): string => createFilePatch('pkg/cls.py', src, src.replace(from, to));
+    expect(selectByCoverage(map, change('class Raw(Base,', 'class Raw('), TESTS)).toMatchObject({ kind: 'full', reason: expect.stringMatching(/header of a class.*pkg\/cls\.py:2/) });
+    expect(selectByCoverage(map, change('@register\n', ''), TESTS).kind).toBe('full');
+    expect(selectByCoverage(map, change('          Mixin):', '          Mixin, Other):'), TESTS).kind).toBe('full');
+    // a decorator inserted above the class lands in its header
+    expect(selectByCoverage(map, change('import x\n', 'import x\n@extra\n'), TESTS).kind).toBe('full');
+    // a statement inserted as the first line of the body, and a body change, are import-time code
+    expect(selectByCoverage(map, change('          Mixin):\n', '          Mixin):\n    y = 2\n'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_mod.py::test_helper', 'tests/test_other.py::test_x'] });
+    expect(selectByCoverage(map, change('    x = 1', '    x = 2'), TESTS).kind).toBe('tests');
+    // a class defined inside a function is that function's business
+    expect(selectByCoverage(map, change('class Local(Base):', 'class Local:'), TESTS)).toMatchObject({ kind: 'tests', tests: ['tests/test_other.py::test_x'] });
+  });
   it('enclosingFunction picks the innermost function', () => {
     expect(enclosingFunction(MAP.files['pkg/mod.py'].funcs!, 9)).toEqual([7, 9, 9]);
     expect(enclosingFunction(MAP.files['pkg/mod.py'].funcs!, 2)).toBeNull();
@@ -108,6 +140,13 @@ describe('codeTouchedLines', () => {
     const insert = before.replace('        return 2\n', '        x = 0\n        return 2\n');
     expect(codeTouchedLines(createFilePatch('a.py', before, insert)).get('a.py')).toEqual([6]);
     const blanks = before.replace('\n\n', '\n\n\n');
+    expect(codeTouchedLineKinds(createFilePatch('a.py', before, insert)).get('a.py')).toEqual([{ line: 6, kind: 'after' }]);
+    expect(codeTouchedLineKinds(createFilePatch('a.py', before, removeF)).get('a.py')).toEqual([
+      { line: 2, kind: 'removed' },
+      { line: 3, kind: 'removed' },
+    ]);
+    const overComment = before.replace('    # note\n', '    x = 1\n');
+    expect(codeTouchedLineKinds(createFilePatch('a.py', before, overComment)).get('a.py')).toEqual([{ line: 5, kind: 'at' }]);
     expect(codeTouchedLines(createFilePatch('a.py', before, blanks)).get('a.py')).toEqual([]);
   });
 });

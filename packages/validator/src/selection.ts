@@ -26,7 +26,16 @@ export type Selected =
 export interface CoverageMap {
   mode: string;
   contexts: string[];
-  files: Record<string, { lines: Record<string, number[]>; funcs: [number, number, number][] | null }>;
+  files: Record<
+    string,
+    {
+      lines: Record<string, number[]>;
+      /** Function ranges `[first line incl. decorators, last line, first body line]`; null when the file did not parse. */
+      funcs: [number, number, number][] | null;
+      /** Class header ranges `[first line incl. decorators, last header line]` (bases, keywords). */
+      classes?: [number, number][] | null;
+    }
+  >;
 }
 
 const TEST_NAME = /(^|\/)(test_[^/]*|[^/]*_test|conftest)\.py$/;
@@ -93,6 +102,10 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
  *   imported — or in a function whose body also ran outside any test (the "import"
  *   context: at import or collection time): the *file's tests*, i.e. every test that
  *   executed any line of the patched file, plus the function's own tests.
+ * - in a class header (decorators, base classes, keywords) outside every function: `full`. The
+ *   class object itself changes (its MRO, metaclass, registration), and code anywhere may
+ *   reach it without running a line of its file — e.g. a registry loop calling an inherited
+ *   method — so no line trace bounds who is affected.
  * A file no test ever executed contributes no test. A patched test file selects all its
  * tests; a patched conftest.py or non-Python file, a deleted file or a file that did not
  * parse at baseline selects `full`. If nothing is selected the result is `none`: no test can
@@ -110,7 +123,8 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
   const chosen = new Set<string>();
-  const touched = codeTouchedLines(patch);
+  const touchedDetail = codeTouchedLineKinds(patch);
+  const touched = new Map([...touchedDetail].map(([p, ls]) => [p, ls.map((l) => l.line)]));
   const why = { body: 0, importTime: 0 };
   const addContexts = (ctxs: readonly number[] | undefined): boolean => {
     let atImport = false;
@@ -146,8 +160,14 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
       if (!fileAdded) addFileTests(path);
       fileAdded = true;
     };
+    const funcs = cov.funcs;
+    for (const { line, kind } of touchedDetail.get(path) ?? []) {
+      // A class header (not inside a function) that the change edits or inserts into.
+      const header = (cov.classes ?? []).find(([s, e]) => (kind === 'after' ? s - 1 <= line && line < e : s <= line && line <= e) && !enclosingFunction(funcs, s));
+      if (header) return { kind: 'full', reason: `patch changes the header of a class (bases, decorators) at ${path}:${header[0]}` };
+    }
     for (const line of touched.get(path) ?? []) {
-      const fn = enclosingFunction(cov.funcs, line);
+      const fn = enclosingFunction(funcs, line);
       if (!fn) {
         fileTests();
         continue;
@@ -178,26 +198,36 @@ export function enclosingFunction(funcs: readonly [number, number, number][], li
 const NOT_CODE = /^\s*(#.*)?$/;
 
 /**
- * Old-side line numbers a patch changes, per file, ignoring removed blank and comment-only
- * lines (removing them changes nothing). Within each run of changed lines: every removed
- * code line; and for a run that adds code but removes none (an insertion), the first
- * removed line of the run or else the line before it — where the new code lands.
+ * One old-side line a patch touches: `removed` (a code line removed or replaced), `at` (code
+ * inserted in place of removed blank/comment lines, landing at this line) or `after` (code
+ * inserted right after this line; 0 means at the top of the file).
  */
-export function codeTouchedLines(patch: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+export interface TouchedLine {
+  line: number;
+  kind: 'removed' | 'at' | 'after';
+}
+
+/** Like {@link codeTouchedLines}, with what happens at each line. */
+export function codeTouchedLineKinds(patch: string): Map<string, TouchedLine[]> {
+  const out = new Map<string, TouchedLine[]>();
   for (const fp of parsePatch(patch)) {
     if (fp.oldPath === null) continue;
-    const set = new Set<number>(out.get(fp.oldPath) ?? []);
+    const seen = new Map<number, TouchedLine>();
+    for (const t of out.get(fp.oldPath) ?? []) seen.set(t.line, t);
+    const add = (line: number, kind: TouchedLine['kind']): void => {
+      const prev = seen.get(line);
+      // 'removed' is the strongest claim about a line; keep it over an insertion mark
+      if (!prev || prev.kind !== 'removed') seen.set(line, { line, kind });
+    };
     for (const h of fp.hunks) {
       let line = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart;
       let run: { start: number; firstMinus: number | null; minusCode: number[]; plusCode: boolean } | null = null;
       const flush = (): void => {
         if (!run) return;
-        for (const l of run.minusCode) set.add(l);
+        for (const l of run.minusCode) add(l, 'removed');
         if (run.plusCode && run.minusCode.length === 0) {
-          const at = run.firstMinus ?? run.start - 1;
-          if (at >= 1) set.add(at);
-          else set.add(1);
+          if (run.firstMinus !== null) add(run.firstMinus, 'at');
+          else add(run.start - 1, 'after');
         }
         run = null;
       };
@@ -218,7 +248,22 @@ export function codeTouchedLines(patch: string): Map<string, number[]> {
       }
       flush();
     }
-    out.set(fp.oldPath, [...set].sort((a, b) => a - b));
+    out.set(fp.oldPath, [...seen.values()].sort((a, b) => a.line - b.line));
+  }
+  return out;
+}
+
+/**
+ * Old-side line numbers a patch changes, per file, ignoring removed blank and comment-only
+ * lines (removing them changes nothing). Within each run of changed lines: every removed
+ * code line; and for a run that adds code but removes none (an insertion), the first
+ * removed line of the run or else the line before it — where the new code lands (line 1
+ * for an insertion at the top of the file).
+ */
+export function codeTouchedLines(patch: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [path, lines] of codeTouchedLineKinds(patch)) {
+    out.set(path, [...new Set(lines.map((t) => Math.max(1, t.line)))].sort((a, b) => a - b));
   }
   return out;
 }
