@@ -2,24 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MODIFIERS } from '@swe-forge/procedural-bugs';
 import { hasSpecificDescription } from '@swe-forge/issue-writer';
+import { runCliCaptured } from '@swe-forge/testkit';
 import { runCli } from './cli.js';
 import { findDemoRepo } from './demo.js';
 import { GROUPS, loadStage, StageUnavailableError } from './groups.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliCaptured(runCli, argv);
 
 describe('swe-forge', () => {
   it('--help lists every group with a one-line description and an example', async () => {

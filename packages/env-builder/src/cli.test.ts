@@ -1,18 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { runCliCaptured } from '@swe-forge/testkit';
 import { runCli } from './cli.js';
 import { PIP_CACHE, WHEELHOUSE, fixture, offline } from './test/helpers.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliCaptured(runCli, argv);
 
 describe('swe-forge env CLI', () => {
   it('detect prints the spec and why each line was chosen; --json is machine-readable', async () => {

@@ -1,24 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJsonlAll } from '@swe-forge/core/jsonl';
+import { runCliCaptured } from '@swe-forge/testkit';
 import { runCli } from './cli.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliCaptured(runCli, argv);
 
 let dir: string;
 beforeEach(async () => {

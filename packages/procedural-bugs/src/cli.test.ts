@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { makeTempGitRepo, tempDir } from '@swe-forge/testkit';
+import { captureIo as capture, makeTempGitRepo, tempDir } from '@swe-forge/testkit';
 import { runCli } from './cli.js';
-
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
 
 const REPO = {
   'pkg/calc.py': 'def area(w, h):\n    if w < 0 or h < 0:\n        raise ValueError(w)\n    return w * h + 0\n\n\nclass Box:\n    def volume(self, d):\n        return self.w * self.h * d\n',

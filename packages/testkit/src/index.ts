@@ -12,3 +12,5 @@ export type {
 } from './mock-lm.js';
 export { cleanupTempDirs, copyDemoRepo, demoRepoPath, git, initGitRepo, makeTempGitRepo, tempDir } from './git.js';
 export type { TempGitRepoOptions } from './git.js';
+export { captureIo, runCliCaptured } from './cli-io.js';
+export type { CliIo } from './cli-io.js';

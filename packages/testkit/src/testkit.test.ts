@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyDemoRepo, git, makeTempGitRepo, startMockLm, tempDir } from './index.js';
+import { copyDemoRepo, git, makeTempGitRepo, runCliCaptured, startMockLm, tempDir } from './index.js';
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -145,5 +145,19 @@ describe('git helpers', () => {
   it('(previous test cleaned up)', () => {
     expect(inTest).not.toBe('');
     expect(existsSync(inTest)).toBe(false);
+  });
+});
+
+describe('runCliCaptured', () => {
+  it('returns the exit code and everything written to stdout and stderr, in order', async () => {
+    const r = await runCliCaptured(async (argv, io) => {
+      io.stdout.write(`args ${argv.join(',')}\n`);
+      io.stderr.write('warn 1\n');
+      await new Promise((res) => setTimeout(res, 5));
+      io.stdout.write('done\n');
+      io.stderr.write('warn 2\n');
+      return 3;
+    }, ['a', 'b']);
+    expect(r).toEqual({ code: 3, out: 'args a,b\ndone\n', err: 'warn 1\nwarn 2\n' });
   });
 });

@@ -11,7 +11,7 @@ import { applyPatch, createPatch, reversePatch } from '@swe-forge/core/diff';
 import { run as run_ } from '@swe-forge/core/proc';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { TaskInstance, ValidationResult } from '@swe-forge/core/schema';
-import { copyDemoRepo, tempDir } from '@swe-forge/testkit';
+import { copyDemoRepo, runCliCaptured, tempDir } from '@swe-forge/testkit';
 import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
 import { generateProceduralBugs } from '@swe-forge/procedural-bugs';
 import { combineBugs } from '@swe-forge/combine';
@@ -21,17 +21,7 @@ import { validateCandidates } from './validate.js';
 import { testFile } from './compare.js';
 import { editCandidate } from './testing/candidates.js';
 
-function capture(): { stream: NodeJS.WritableStream; text: () => string } {
-  let buf = '';
-  return { stream: { write: (s: string) => ((buf += s), true) } as unknown as NodeJS.WritableStream, text: () => buf };
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const o = capture();
-  const e = capture();
-  const code = await runCli(argv, { stdout: o.stream, stderr: e.stream });
-  return { code, out: o.text(), err: e.text() };
-}
+const cli = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliCaptured(runCli, argv);
 
 describe('validator on the demo repository (env-builder environment)', () => {
   const prevHome = process.env.SWE_FORGE_HOME;

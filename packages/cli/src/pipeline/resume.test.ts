@@ -3,10 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startMockLm } from '@swe-forge/testkit';
+import { runCliCaptured, startMockLm } from '@swe-forge/testkit';
 import { runCli } from '../cli.js';
 import { findDemoRepo, prepareRepoCopy } from '../demo.js';
 
@@ -78,13 +77,7 @@ describe('swe-forge pipeline run', () => {
     expect(candidates.length).toBeGreaterThan(killedWith.length);
 
     // Second run: in process, resumes.
-    const stdout = new PassThrough();
-    let json = '';
-    stdout.on('data', (d) => (json += d));
-    const errs = new PassThrough();
-    let err = '';
-    errs.on('data', (d) => (err += d));
-    const code = await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout, stderr: errs });
+    const { code, out: json, err } = await runCliCaptured(runCli, ['pipeline', 'run', cfgPath, '--json']);
     expect(err).toBe('');
     expect(code).toBe(0);
     const summary = JSON.parse(json) as { stages: { stage: string; status: string; records: number }[]; instances: number };
@@ -109,11 +102,9 @@ describe('swe-forge pipeline run', () => {
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('Wall time per stage');
 
     // A third run changes nothing: every stage resumes.
-    const again = new PassThrough();
-    let json2 = '';
-    again.on('data', (d) => (json2 += d));
-    expect(await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout: again, stderr: errs })).toBe(0);
-    const s2 = JSON.parse(json2) as { stages: { stage: string; status: string }[] };
+    const second = await runCliCaptured(runCli, ['pipeline', 'run', cfgPath, '--json']);
+    expect(second.code).toBe(0);
+    const s2 = JSON.parse(second.out) as { stages: { stage: string; status: string }[] };
     expect(s2.stages.filter((s) => s.stage !== 'dataset').every((s) => s.status === 'resumed')).toBe(true);
     expect(completeLines(join(out, 'work', 'validation.jsonl'))).toEqual(final);
 
@@ -122,11 +113,9 @@ describe('swe-forge pipeline run', () => {
     try {
       const cfg = (await readFile(cfgPath, 'utf8')).replace('issues: { strategies: [template, tests] }', `issues: { strategies: [template, tests, lm], lm: { url: "${lm.url}", model: mock-model } }`);
       await writeFile(cfgPath, cfg);
-      const third = new PassThrough();
-      let json3 = '';
-      third.on('data', (d) => (json3 += d));
-      expect(await runCli(['pipeline', 'run', cfgPath, '--json'], { stdout: third, stderr: errs })).toBe(0);
-      const s3 = JSON.parse(json3) as { stages: { stage: string; status: string }[] };
+      const third = await runCliCaptured(runCli, ['pipeline', 'run', cfgPath, '--json']);
+      expect(third.code).toBe(0);
+      const s3 = JSON.parse(third.out) as { stages: { stage: string; status: string }[] };
       expect(s3.stages.filter((s) => s.status === 'done').map((s) => s.stage)).toEqual(['issues:lm', 'dataset']);
       expect(lm.requests.length).toBe(rows.length);
       const lmRows = completeLines(join(out, 'instances.jsonl')).map((l) => JSON.parse(l) as { problem_statement: string; meta: { issue_strategy: string; issue_prompt_tokens: number; problem_statements: Record<string, string> } });
