@@ -73,7 +73,7 @@ const v = cov.stats.verify as {
   agreement: number | null;
   full_seconds_per_candidate: number | null;
   selected_seconds_per_candidate: number | null;
-  paired: { candidates: number; selected_seconds_per_candidate: number; full_seconds_per_candidate: number; speedup: number } | null;
+  paired: { candidates: number; selected_seconds_per_candidate: number; full_seconds_per_candidate: number; speedup: number; median_speedup: number } | null;
   mismatches: unknown[];
 };
 const base = cov.stats.baseline as { full_duration_s: number; tests: number; flaky: number; seconds: number };
@@ -95,7 +95,7 @@ console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Mat
 console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate (runs taken at different times: machine load drifts; see the paired sample)`);
 if (v.paired) {
   const p = v.paired;
-  console.log(`paired sample         ${p.candidates} candidate(s) timed back to back: full ${p.full_seconds_per_candidate.toFixed(2)} s vs coverage ${p.selected_seconds_per_candidate.toFixed(2)} s per candidate (${(60 / p.full_seconds_per_candidate).toFixed(1)} vs ${(60 / p.selected_seconds_per_candidate).toFixed(1)} validations/minute), ${p.speedup.toFixed(1)}x`);
+  console.log(`paired sample         ${p.candidates} candidate(s) timed back to back: full ${p.full_seconds_per_candidate.toFixed(2)} s vs coverage ${p.selected_seconds_per_candidate.toFixed(2)} s per candidate (${(60 / p.full_seconds_per_candidate).toFixed(1)} vs ${(60 / p.selected_seconds_per_candidate).toFixed(1)} validations/minute), ${p.speedup.toFixed(1)}x; median candidate ${p.median_speedup.toFixed(1)}x`);
 }
 console.log(`verify-sample         ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
 if (v.mismatches.length) console.log(`mismatches            ${JSON.stringify(v.mismatches).slice(0, 2000)}`);

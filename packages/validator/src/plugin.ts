@@ -13,7 +13,10 @@
  *   line); the rest are deselected after collection.
  * - `SWE_FORGE_COV_OUT=<file>`: per-test line coverage. Lines executed while a test runs
  *   (setup, call, teardown) are attributed to that test's node id; lines executed while a test
- *   module is collected (imported) to \`collect:<test file>\`; lines executed outside
+ *   module is collected (imported) to \`collect:<test file>\`; lines executed while a fixture
+ *   wider than a test (class, module, package, session scope) is set up to
+ *   \`fixture:<scope>:<baseid>:<name>:<scope node>\`, whose users (every test requesting that
+ *   instance) are listed in \`fixture_users\`; lines executed outside
  *   any test (imports, collection, class bodies, decorators) to the empty "import" context.
  *   Uses coverage.py's C tracer when `coverage` is importable, else a `sys.settrace` tracer.
  *   Also records every measured file's function ranges and class header ranges (from `ast`),
@@ -126,7 +129,12 @@ if _COV_OUT:
         sys.settrace(_global)
 
 
+_now = [""]
+_fixture_users = {}
+
+
 def _switch(name):
+    _now[0] = name
     if name not in _ctx_index:
         _ctx_index[name] = len(_contexts)
         _contexts.append(name)
@@ -137,16 +145,77 @@ def _switch(name):
         _cur[0] = _sets[_ctx_index[name]]
 
 
+def _fixture_key(nodeid, name, fixturedef):
+    # One key per instance of a fixture wider than a test: the tests sharing the instance
+    # share whatever its setup built (a parametrized fixture's instances share one key).
+    scope = getattr(fixturedef, "scope", "function")
+    scope = getattr(scope, "value", scope)
+    if scope == "function":
+        return None
+    module = nodeid.split("::")[0]
+    if scope == "module":
+        node = module
+    elif scope == "class":
+        node = "::".join(nodeid.split("::")[:-1])
+    elif scope == "package":
+        node = os.path.dirname(module)
+    else:
+        node = ""
+    return "fixture:%s:%s:%s:%s" % (scope, getattr(fixturedef, "baseid", ""), name, node)
+
+
+def _record_fixture_users(item):
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", None) or {}
+    for name in getattr(item, "fixturenames", ()):
+        fds = defs.get(name)
+        if not fds:
+            continue
+        key = _fixture_key(item.nodeid, name, fds[-1])
+        if key:
+            _fixture_users.setdefault(key, set()).add(item.nodeid)
+
+
+_item = [None]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     _reseed(item.nodeid)
     if _COV_OUT:
+        _item[0] = item
+        try:
+            _record_fixture_users(item)
+        except Exception:
+            pass
         _switch(item.nodeid)
     try:
         yield
     finally:
         if _COV_OUT:
+            _item[0] = None
             _switch("")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # Lines run while a fixture wider than a test is set up are attributed to that fixture
+    # instance, whose users are every test that requests it (not just the first one).
+    key = None
+    if _COV_OUT and _item[0] is not None:
+        try:
+            key = _fixture_key(_item[0].nodeid, fixturedef.argname, fixturedef)
+        except Exception:
+            key = None
+    if key is None:
+        yield
+        return
+    prev = _now[0]
+    _switch(key)
+    try:
+        yield
+    finally:
+        _switch(prev)
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -208,7 +277,8 @@ def pytest_unconfigure(config):
         for i, s in enumerate(_sets):
             for rel, line in s:
                 files.setdefault(rel, {}).setdefault(str(line), set()).add(i)
-    out = {"mode": _mode, "root": _ROOT, "contexts": _contexts, "files": {}}
+    out = {"mode": _mode, "root": _ROOT, "contexts": _contexts, "files": {},
+           "fixture_users": {k: sorted(v) for k, v in _fixture_users.items()}}
     for rel, lines in files.items():
         funcs, classes = _shape(rel)
         out["files"][rel] = {"lines": {k: sorted(v) for k, v in lines.items()}, "funcs": funcs, "classes": classes}

@@ -62,6 +62,20 @@ describe('selectByCoverage', () => {
     const s = selectByCoverage(map, edit(4, '    y = x - 1'), TESTS);
     expect(s).toMatchObject({ kind: 'tests', tests: TESTS });
   });
+  it('a line run while a shared fixture was set up selects every test using that fixture instance', () => {
+    const key = 'fixture:module::table:tests/test_other.py';
+    const map: CoverageMap = {
+      ...MAP,
+      contexts: [...MAP.contexts, key],
+      fixture_users: { [key]: ['tests/test_other.py::test_x', 'tests/test_other.py::test_y'] },
+      files: { 'pkg/mod.py': { ...MAP.files['pkg/mod.py'], lines: { ...MAP.files['pkg/mod.py'].lines, '4': [4] } } },
+    };
+    expect(selectByCoverage(map, edit(4, '    y = x - 1'), TESTS)).toMatchObject({
+      kind: 'tests',
+      // test_helper ran line 5 of the function; test_y only uses what the fixture built
+      tests: ['tests/test_mod.py::test_helper', 'tests/test_other.py::test_x', 'tests/test_other.py::test_y'],
+    });
+  });
   it('falls back to the full suite for conftest, non-Python, deleted and unparseable files', () => {
     expect(selectByCoverage(MAP, createFilePatch('tests/conftest.py', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');
     expect(selectByCoverage(MAP, createFilePatch('setup.cfg', 'a = 1\n', 'a = 2\n'), TESTS).kind).toBe('full');

@@ -25,7 +25,10 @@ export type Selected =
 /** Per-test coverage of one instrumented baseline run, as written by the plugin. */
 export interface CoverageMap {
   mode: string;
+  /** Context names: `''` (import), a test node id, `collect:<test file>` or `fixture:<scope>:…` (a shared fixture instance). */
   contexts: string[];
+  /** Tests that use each shared (class/module/package/session-scoped) fixture instance, by its context name. */
+  fixture_users?: Record<string, string[]>;
   files: Record<
     string,
     {
@@ -118,7 +121,10 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
  * that only reads module data (a class attribute, a constant) that another file's code
  * interprets, in a module imported before the test (e.g. at collection), runs no line of the
  * file and is not selected — unless that data was used while a test module was imported: lines
- * run during a test module's collection are traced to `collect:<file>` and select all its tests. See the README for how to measure this with `--verify-sample`.
+ * run during a test module's collection are traced to `collect:<file>` and select all its tests.
+ * Lines run while a fixture wider than a test (class/module/package/session scope) is set up
+ * select every test that uses that fixture instance, not only the test that triggered the
+ * setup. See the README for how to measure this with `--verify-sample`.
  */
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
@@ -135,6 +141,9 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
         // ran while a test module was imported: its module-level state may hold the effect
         atImport = true;
         for (const t of testsOfFile(id.slice('collect:'.length), baselineTests)) chosen.add(t);
+      } else if (id.startsWith('fixture:')) {
+        // ran while a shared fixture was set up: every test using that instance sees the result
+        for (const t of map.fixture_users?.[id] ?? []) chosen.add(t);
       } else chosen.add(id);
     }
     return atImport;

@@ -43,6 +43,8 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
   const unusedBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'return x * 2', 'return x * 3');
   const brokenBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'def unused(x):', 'def unused(x)');
   // Calculator's test runs no line of calc.py (its behaviour is inherited from shapes.py)
+  // the module-scoped fixture that calls scaled() is set up in the first test only; both use it
+  const sharedBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'return x * SCALE', 'return x * SCALE + 1');
   const baseBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'class Calculator(Named):', 'class Calculator:', 'procedural/func_pm_class_rm_base');
   const hangBug = editCandidate(
     TINY,
@@ -66,7 +68,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     const add = byId.get(addBug.id)!;
     expect(add.status).toBe('valid');
     expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
-    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready', 'tests/test_shapes.py::test_calculator_describes_itself']);
+    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready', 'tests/test_shapes.py::test_calculator_describes_itself', 'tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
     for (const r of results) {
       expect(r.FAIL_TO_PASS).not.toContain('tests/test_flaky.py::test_flaky_add');
       expect(r.PASS_TO_PASS).not.toContain('tests/test_flaky.py::test_flaky_add');
@@ -99,7 +101,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
 
   it('coverage selection skips untouched code, runs only covering tests and agrees with full', async () => {
     const out = join(dir, 'cov.jsonl');
-    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, brokenBug, baseBug], { out, tests: 'coverage', workers: 2, timeoutS: 30, progress: false, verifySample: 4, seed: 1 });
+    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, brokenBug, baseBug, sharedBug], { out, tests: 'coverage', workers: 2, timeoutS: 30, progress: false, verifySample: 5, seed: 1 });
     expect(existsSync(`${out}.coverage.json`)).toBe(true);
     const byId = new Map(results.map((r) => [r.candidate_id, r]));
     const unused = byId.get(unusedBug.id)!;
@@ -108,7 +110,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     const add = byId.get(addBug.id)!;
     expect(add.status).toBe('valid');
     expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
-    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready', 'tests/test_shapes.py::test_calculator_describes_itself']);
+    expect(add.PASS_TO_PASS).toEqual(['tests/test_calc.py::test_wait_ready', 'tests/test_shapes.py::test_calculator_describes_itself', 'tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
     expect((add.meta.selection as { n_selected: number }).n_selected).toBe(3); // the 3 tests calling add(), not test_wait_ready (the flaky one is out of the baseline)
     expect(byId.get(brokenBug.id)!.meta.selection).toMatchObject({ kind: 'full' });
     // a class header change runs the full suite, which finds the test that uses the class
@@ -117,10 +119,15 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     expect(base.meta.selection).toMatchObject({ kind: 'full', reason: expect.stringMatching(/header of a class.*calc\.py/) });
     expect(base.status).toBe('valid');
     expect(base.FAIL_TO_PASS).toEqual(['tests/test_shapes.py::test_calculator_describes_itself']);
-    const map = JSON.parse(readFileSync(`${out}.coverage.json`, 'utf8')) as { files: Record<string, { classes: number[][] }> };
+    const map = JSON.parse(readFileSync(`${out}.coverage.json`, 'utf8')) as { files: Record<string, { classes: number[][] }>; fixture_users?: Record<string, string[]> };
     expect(map.files['calc.py'].classes).toEqual([[27, 27]]);
+    // lines run in a shared fixture's setup select every test using that fixture instance
+    const shared = byId.get(sharedBug.id)!;
+    expect(shared.meta.selection).toMatchObject({ kind: 'tests', n_selected: 2 });
+    expect(shared.FAIL_TO_PASS).toEqual(['tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
+    expect(Object.entries(map.fixture_users ?? {}).find(([k]) => k.includes(':table:'))?.[1]).toEqual(['tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
     const verify = stats.verify as { compared: number; agreement: number };
-    expect(verify.compared).toBe(4);
+    expect(verify.compared).toBe(5);
     expect(verify.agreement).toBe(1);
   });
 
@@ -132,7 +139,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     expect(add.test_selection).toBe('files');
     expect(add.FAIL_TO_PASS).toEqual(['tests/test_calc.py::test_add', 'tests/test_calc.py::test_add_negative', 'tests/test_calc.py::test_mul']);
     expect(add.meta.confirmed).toBe(true);
-    expect(add.meta.selection).toMatchObject({ kind: 'tests', n_selected: 5 }); // test_calc.py (4) and test_shapes.py (1) import calc
+    expect(add.meta.selection).toMatchObject({ kind: 'tests', n_selected: 7 }); // test_calc.py (4), test_shapes.py (1) and test_shared.py (2) import calc
     expect(results.find((r) => r.candidate_id === unusedBug.id)!.status).toBe('no_f2p');
   });
 });

@@ -297,6 +297,7 @@ async function verifySample(
   let pairedSelected = 0;
   let pairedFull = 0;
   let pairs = 0;
+  const ratios: number[] = [];
   await runPool(
     sample.map((r) => ({ key: r.candidate_id, input: r })),
     {
@@ -311,6 +312,7 @@ async function verifySample(
           pairedSelected += again.duration_s;
           pairedFull += full.duration_s;
           pairs++;
+          ratios.push(full.duration_s / Math.max(again.duration_s, 0.1));
         }
         if (full.status !== 'timeout') {
           fullSeconds += full.duration_s;
@@ -337,7 +339,22 @@ async function verifySample(
     full_seconds_per_candidate: fullRuns ? fullSeconds / fullRuns : null,
     selected_seconds_per_candidate: sample.length ? selectedSeconds / sample.length : null,
     /** Same candidates, selected mode then full back to back: robust to machine-load drift. */
-    paired: pairs ? { candidates: pairs, selected_seconds_per_candidate: pairedSelected / pairs, full_seconds_per_candidate: pairedFull / pairs, speedup: pairedFull / Math.max(pairedSelected, 1e-9) } : null,
+    /** `speedup`: total full time over total selected time; `median_speedup`: the median candidate's ratio (selected time floored at 0.1 s). */
+    paired: pairs
+      ? {
+          candidates: pairs,
+          selected_seconds_per_candidate: pairedSelected / pairs,
+          full_seconds_per_candidate: pairedFull / pairs,
+          speedup: pairedFull / Math.max(pairedSelected, 1e-9),
+          median_speedup: median(ratios),
+        }
+      : null,
     mismatches,
   };
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
