@@ -81,3 +81,19 @@ export async function unparsableFiles(sb: Sandbox, paths: readonly string[]): Pr
   if (r.exitCode !== 0) return py; // could not check: assume the worst
   return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * Modules among `modules` that raise when imported (each tried in one python process, in
+ * order, with the working copy root first on `sys.path`). Null when the check itself could
+ * not run.
+ */
+export async function failingImports(sb: Sandbox, modules: readonly string[], timeoutMs = 120_000): Promise<string[] | null> {
+  if (modules.length === 0) return [];
+  const script = 'import importlib,sys\nsys.path.insert(0, ".")\nfor m in sys.argv[1:]:\n  try:\n    importlib.import_module(m)\n  except BaseException:\n    print("FAILED-IMPORT " + m, flush=True)\n';
+  const r = await sb.exec(`PYTHONHASHSEED=0 python -c ${shellQuote(script)} ${modules.map(shellQuote).join(' ')} </dev/null`, { timeoutMs });
+  if (r.timedOut) return null;
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('FAILED-IMPORT '))
+    .map((l) => l.slice('FAILED-IMPORT '.length).trim());
+}

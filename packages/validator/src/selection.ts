@@ -19,7 +19,7 @@ export type TestSelection = 'full' | 'files' | 'coverage';
 /** The outcome of selection for one candidate. */
 export type Selected =
   | { kind: 'full'; reason: string }
-  | { kind: 'tests'; tests: string[]; reason: string }
+  | { kind: 'tests'; tests: string[]; reason: string; /** Some patched line runs at import time. */ importTime?: boolean }
   | { kind: 'none'; reason: string };
 
 /** Per-test coverage of one instrumented baseline run, as written by the plugin. */
@@ -192,7 +192,32 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
   const tests = [...chosen].filter((id) => known.has(id)).sort();
   if (tests.length === 0) return { kind: 'none', reason: 'no test executes the patched code' };
   const parts = [why.body ? `${why.body} line(s) in function bodies` : '', why.importTime ? `${why.importTime} import-time line(s): tests that ran the file` : ''].filter(Boolean);
-  return { kind: 'tests', tests, reason: `${tests.length} test(s) execute the patched code${parts.length ? ` (${parts.join('; ')})` : ''}` };
+  return { kind: 'tests', tests, reason: `${tests.length} test(s) execute the patched code${parts.length ? ` (${parts.join('; ')})` : ''}`, importTime: why.importTime > 0 };
+}
+
+/**
+ * Repository modules the coverage map shows were imported during the baseline run (any line
+ * run in the import context or while a test module was collected), as dotted names, test
+ * files excluded. The validator imports these after an import-time patch: a module that no
+ * longer imports breaks every test that reaches it, including tests that import it lazily and
+ * run no traced line of it, so such a candidate runs the full suite.
+ */
+export function importedModules(map: CoverageMap, baselineTests: readonly string[]): string[] {
+  const testFiles = new Set(baselineTests.map(testFile));
+  const importCtx = new Set<number>([0]);
+  map.contexts.forEach((c, i) => {
+    if (c.startsWith('collect:')) importCtx.add(i);
+  });
+  const out = new Set<string>();
+  for (const [path, cov] of Object.entries(map.files)) {
+    if (isTestFile(path, testFiles) || /(^|\/)conftest\.py$/.test(path)) continue;
+    if (!Object.values(cov.lines).some((ctxs) => ctxs.some((c) => importCtx.has(c)))) continue;
+    const names = moduleNames(path);
+    // never run a program by importing it
+    if (!names || /(^|\.)(__main__|setup|noxfile|fabfile)$/.test(names.dotted)) continue;
+    if (/^[A-Za-z_][\w.]*$/.test(names.dotted)) out.add(names.dotted);
+  }
+  return [...out].sort();
 }
 
 /** Innermost function containing `line`; a line in a nested function's header maps to its parent. */

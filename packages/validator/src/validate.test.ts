@@ -45,6 +45,9 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
   // Calculator's test runs no line of calc.py (its behaviour is inherited from shapes.py)
   // the module-scoped fixture that calls scaled() is set up in the first test only; both use it
   const sharedBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'return x * SCALE', 'return x * SCALE + 1');
+  // module-level code that raises: calc no longer imports, which breaks test modules that
+  // import it after the first one did (their collection runs no line of calc.py)
+  const importBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'SCALE = 1', 'SCALE = 1 // 0');
   const baseBug = editCandidate(TINY, 'local/tiny', 'calc.py', 'class Calculator(Named):', 'class Calculator:', 'procedural/func_pm_class_rm_base');
   const hangBug = editCandidate(
     TINY,
@@ -101,7 +104,7 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
 
   it('coverage selection skips untouched code, runs only covering tests and agrees with full', async () => {
     const out = join(dir, 'cov.jsonl');
-    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, brokenBug, baseBug, sharedBug], { out, tests: 'coverage', workers: 2, timeoutS: 30, progress: false, verifySample: 5, seed: 1 });
+    const { results, stats } = await validateCandidates(env, [addBug, unusedBug, brokenBug, baseBug, sharedBug, importBug], { out, tests: 'coverage', workers: 2, timeoutS: 30, progress: false, verifySample: 6, seed: 1 });
     expect(existsSync(`${out}.coverage.json`)).toBe(true);
     const byId = new Map(results.map((r) => [r.candidate_id, r]));
     const unused = byId.get(unusedBug.id)!;
@@ -126,8 +129,12 @@ describe('validateCandidates on a fixture repo with a flaky and a hanging test',
     expect(shared.meta.selection).toMatchObject({ kind: 'tests', n_selected: 2 });
     expect(shared.FAIL_TO_PASS).toEqual(['tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
     expect(Object.entries(map.fixture_users ?? {}).find(([k]) => k.includes(':table:'))?.[1]).toEqual(['tests/test_shared.py::test_table_first', 'tests/test_shared.py::test_table_second']);
+    const imp = byId.get(importBug.id)!;
+    expect(imp.meta.selection).toMatchObject({ kind: 'full', reason: expect.stringMatching(/no longer import: calc/) });
+    expect(imp.FAIL_TO_PASS).toContain('tests/test_shapes.py::test_calculator_describes_itself');
+    expect(imp.FAIL_TO_PASS).toContain('tests/test_shared.py::test_table_second');
     const verify = stats.verify as { compared: number; agreement: number };
-    expect(verify.compared).toBe(5);
+    expect(verify.compared).toBe(6);
     expect(verify.agreement).toBe(1);
   });
 

@@ -13,8 +13,8 @@ import type { BugCandidate, TestStatus, ValidationResult, ValidationStatus } fro
 import type { Sandbox } from '@swe-forge/env-builder';
 import { ensureBaseline, type BaselineRecord } from './baseline.js';
 import { classify, type MissingPolicy, untrustworthyReason } from './compare.js';
-import { runTests, supportsPlugin, unparsableFiles } from './run.js';
-import { selectByCoverage, selectByFiles, type CoverageMap, type Selected, type TestSelection } from './selection.js';
+import { failingImports, runTests, supportsPlugin, unparsableFiles } from './run.js';
+import { importedModules, selectByCoverage, selectByFiles, type CoverageMap, type Selected, type TestSelection } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
 
 /** Options of {@link validateCandidates}. */
@@ -56,6 +56,8 @@ interface Ctx {
   missing: MissingPolicy;
   confirm: boolean;
   logsDir: string;
+  /** Modules that already failed to import on the clean tree (computed once, on first need). */
+  importFailuresAtBaseline?: Promise<Set<string> | null>;
 }
 
 const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -95,16 +97,30 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
 
   await sb.reset();
   try {
+    let sel = select(ctx, mode, cand.patch);
+    const modules = sel.kind === 'tests' && sel.importTime && ctx.coverage ? importedModules(ctx.coverage, Object.keys(ctx.baseline.tests)) : [];
+    if (modules.length > 0 && !ctx.importFailuresAtBaseline) {
+      // the sandbox holds the clean tree now: note what fails to import without any bug
+      ctx.importFailuresAtBaseline = failingImports(sb, modules).then((f) => (f ? new Set(f) : null));
+    }
+    const atBaseline = modules.length > 0 ? await ctx.importFailuresAtBaseline : null;
     try {
       await applyPatch(sb.root, cand.patch);
     } catch (e) {
       return finish('apply_failed', noRun, { error: (e as Error).message });
     }
-    let sel = select(ctx, mode, cand.patch);
     if (sel.kind !== 'full') {
       // A patch that breaks a module's syntax breaks every importer: only the full suite shows that.
       const broken = await unparsableFiles(sb, patchFiles(cand.patch));
       if (broken.length > 0) sel = { kind: 'full', reason: `patched file(s) no longer parse: ${broken.join(', ')}` };
+    }
+    if (sel.kind === 'tests' && modules.length > 0) {
+      // An import-time change that makes a module fail to import breaks every test reaching it,
+      // even one importing it lazily without running a traced line of it: only the full suite shows that.
+      const failing = await failingImports(sb, modules);
+      const newly = failing === null || atBaseline === null || atBaseline === undefined ? null : failing.filter((m) => !atBaseline.has(m));
+      if (newly === null) sel = { kind: 'full', reason: 'could not check whether the repository modules still import' };
+      else if (newly.length > 0) sel = { kind: 'full', reason: `module(s) no longer import: ${newly.slice(0, 5).join(', ')}${newly.length > 5 ? ', …' : ''}` };
     }
     meta.selection = { kind: sel.kind, reason: sel.reason, n_selected: sel.kind === 'tests' ? sel.tests.length : sel.kind === 'full' ? Object.keys(ctx.baseline.tests).length : 0 };
     if (sel.kind === 'none') return finish('no_f2p', noRun);
