@@ -13,10 +13,10 @@ export { classify, collectionErrorFiles, stableBaseline, testFile, untrustworthy
 export type { Classification, MissingPolicy } from './compare.js';
 export { resolutionStatus, testsStatus } from './grading.js';
 export type { ResolutionStatus, TestsStatus } from './grading.js';
-export { selectByCoverage, selectByFiles, enclosingFunction, moduleNames, codeTouchedLines, codeTouchedLineKinds, type TouchedLine } from './selection.js';
+export { selectByCoverage, selectByFiles, enclosingFunction, importedModules, moduleNames, codeTouchedLines, codeTouchedLineKinds, type TouchedLine } from './selection.js';
 export type { CoverageMap, Selected, TestSelection } from './selection.js';
 export { ensureBaseline, BaselineError } from './baseline.js';
 export type { BaselineRecord } from './baseline.js';
-export { runTests, supportsPlugin } from './run.js';
+export { failingImports, runTests, supportsPlugin } from './run.js';
 export type { RunTestsOptions, TestRun } from './run.js';
 export type { ValidatorEnvironment } from './types.js';
