@@ -129,8 +129,7 @@ export function selectByFiles(patch: string, baselineTests: readonly string[], t
 export function selectByCoverage(map: CoverageMap, patch: string, baselineTests: readonly string[]): Selected {
   const testFiles = new Set(baselineTests.map(testFile));
   const chosen = new Set<string>();
-  const touchedDetail = codeTouchedLineKinds(patch);
-  const touched = new Map([...touchedDetail].map(([p, ls]) => [p, ls.map((l) => l.line)]));
+  const touched = codeTouchedLineKinds(patch);
   const why = { body: 0, importTime: 0 };
   const addContexts = (ctxs: readonly number[] | undefined): boolean => {
     let atImport = false;
@@ -170,12 +169,10 @@ export function selectByCoverage(map: CoverageMap, patch: string, baselineTests:
       fileAdded = true;
     };
     const funcs = cov.funcs;
-    for (const { line, kind } of touchedDetail.get(path) ?? []) {
+    for (const { line, kind } of touched.get(path) ?? []) {
       // A class header (not inside a function) that the change edits or inserts into.
       const header = (cov.classes ?? []).find(([s, e]) => (kind === 'after' ? s - 1 <= line && line < e : s <= line && line <= e) && !enclosingFunction(funcs, s));
       if (header) return { kind: 'full', reason: `patch changes the header of a class (bases, decorators) at ${path}:${header[0]}` };
-    }
-    for (const line of touched.get(path) ?? []) {
       const fn = enclosingFunction(funcs, line);
       if (!fn) {
         fileTests();

@@ -56,8 +56,12 @@ interface Ctx {
   missing: MissingPolicy;
   confirm: boolean;
   logsDir: string;
-  /** Modules that already failed to import on the clean tree (computed once, on first need). */
-  importFailuresAtBaseline?: Promise<Set<string> | null>;
+  /**
+   * For the import check, computed once on first need: the repository modules the baseline
+   * imported, and those of them that already fail to import on the clean tree (null: the
+   * check could not run).
+   */
+  importCheck?: { modules: string[]; atBaseline: Promise<Set<string> | null> };
 }
 
 const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -98,12 +102,13 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
   await sb.reset();
   try {
     let sel = select(ctx, mode, cand.patch);
-    const modules = sel.kind === 'tests' && sel.importTime && ctx.coverage ? importedModules(ctx.coverage, Object.keys(ctx.baseline.tests)) : [];
-    if (modules.length > 0 && !ctx.importFailuresAtBaseline) {
+    if (sel.kind === 'tests' && sel.importTime && ctx.coverage && !ctx.importCheck) {
       // the sandbox holds the clean tree now: note what fails to import without any bug
-      ctx.importFailuresAtBaseline = failingImports(sb, modules).then((f) => (f ? new Set(f) : null));
+      const modules = importedModules(ctx.coverage, Object.keys(ctx.baseline.tests));
+      ctx.importCheck = { modules, atBaseline: failingImports(sb, modules).then((f) => (f ? new Set(f) : null)) };
     }
-    const atBaseline = modules.length > 0 ? await ctx.importFailuresAtBaseline : null;
+    const importCheck = sel.kind === 'tests' && sel.importTime && ctx.importCheck?.modules.length ? ctx.importCheck : null;
+    const atBaseline = importCheck ? await importCheck.atBaseline : null;
     try {
       await applyPatch(sb.root, cand.patch);
     } catch (e) {
@@ -114,11 +119,11 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
       const broken = await unparsableFiles(sb, patchFiles(cand.patch));
       if (broken.length > 0) sel = { kind: 'full', reason: `patched file(s) no longer parse: ${broken.join(', ')}` };
     }
-    if (sel.kind === 'tests' && modules.length > 0) {
+    if (sel.kind === 'tests' && importCheck) {
       // An import-time change that makes a module fail to import breaks every test reaching it,
       // even one importing it lazily without running a traced line of it: only the full suite shows that.
-      const failing = await failingImports(sb, modules);
-      const newly = failing === null || atBaseline === null || atBaseline === undefined ? null : failing.filter((m) => !atBaseline.has(m));
+      const failing = await failingImports(sb, importCheck.modules);
+      const newly = failing === null || atBaseline === null ? null : failing.filter((m) => !atBaseline.has(m));
       if (newly === null) sel = { kind: 'full', reason: 'could not check whether the repository modules still import' };
       else if (newly.length > 0) sel = { kind: 'full', reason: `module(s) no longer import: ${newly.slice(0, 5).join(', ')}${newly.length > 5 ? ', …' : ''}` };
     }
@@ -354,8 +359,11 @@ async function verifySample(
     agreement: compared ? agree / compared : null,
     full_seconds_per_candidate: fullRuns ? fullSeconds / fullRuns : null,
     selected_seconds_per_candidate: sample.length ? selectedSeconds / sample.length : null,
-    /** Same candidates, selected mode then full back to back: robust to machine-load drift. */
-    /** `speedup`: total full time over total selected time; `median_speedup`: the median candidate's ratio (selected time floored at 0.1 s). */
+    /**
+     * Same candidates, selected mode then full back to back (robust to machine-load drift).
+     * `speedup`: total full time over total selected time; `median_speedup`: the median
+     * candidate's ratio (selected time floored at 0.1 s).
+     */
     paired: pairs
       ? {
           candidates: pairs,
