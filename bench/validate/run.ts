@@ -67,7 +67,8 @@ candidates = seededShuffle(candidates, seed).slice(0, n);
 const cov = await validateCandidates(env, candidates, { out: join(work, 'coverage.jsonl'), tests: 'coverage', workers, timeoutS: Number(values.timeout), verifySample: sample, seed, log, progress: true });
 await env.dispose();
 
-const v = cov.stats.verify as {
+// absent with --sample 0: full-suite figures then come from the baseline run
+const v = (cov.stats.verify ?? null) as {
   compared: number;
   identical_f2p: number;
   agreement: number | null;
@@ -75,7 +76,7 @@ const v = cov.stats.verify as {
   selected_seconds_per_candidate: number | null;
   paired: { candidates: number; selected_seconds_per_candidate: number; full_seconds_per_candidate: number; speedup: number; median_speedup: number } | null;
   mismatches: unknown[];
-};
+} | null;
 const base = cov.stats.baseline as { full_duration_s: number; tests: number; flaky: number; seconds: number };
 // Per-candidate time over runs that finished: a candidate that hangs costs the timeout in
 // any mode, so it is reported apart instead of skewing the comparison.
@@ -84,19 +85,21 @@ const timeouts = cov.results.length - finished.length;
 const covPer = finished.reduce((s, r) => s + r.duration_s, 0) / Math.max(1, finished.length);
 const decidedWithoutRun = finished.filter((r) => (r.meta.selection as { kind?: string } | undefined)?.kind === 'none').length;
 const ranFull = finished.filter((r) => (r.meta.selection as { kind?: string } | undefined)?.kind === 'full').length;
-const fullPer = v.full_seconds_per_candidate ?? base.full_duration_s;
+const fullPer = v?.full_seconds_per_candidate ?? base.full_duration_s;
 const byStatus = cov.stats.by_status as Record<string, number>;
 console.log(`repository            ${repoDir}`);
 console.log(`tests in baseline     ${base.tests} stable, ${base.flaky} flaky; one full run ${base.full_duration_s.toFixed(1)} s; baseline+coverage map ${base.seconds.toFixed(1)} s`);
 console.log(`candidates            ${candidates.length} (${Object.entries(byStatus).map(([k, c]) => `${k} ${c}`).join(', ')})`);
 console.log(`selection             ${finished.length - ranFull - decidedWithoutRun} ran a subset, ${ranFull} fell back to the full suite, ${decidedWithoutRun} decided without running; ${timeouts} timed out (excluded from timings)`);
-console.log(`full                  ${fullPer.toFixed(2)} s/candidate, ${(60 / fullPer).toFixed(1)} validations/minute per worker (from ${v.compared} sampled full runs)`);
+console.log(`full                  ${fullPer.toFixed(2)} s/candidate, ${(60 / fullPer).toFixed(1)} validations/minute per worker (${v ? `from ${v.compared} sampled full runs` : 'the baseline run: no --sample'})`);
 console.log(`coverage              ${covPer.toFixed(2)} s/candidate, ${(60 / Math.max(covPer, 1e-9)).toFixed(1)} validations/minute per worker (all ${finished.length} finished candidates)`);
 console.log(`speed-up              ${(fullPer / Math.max(covPer, 1e-9)).toFixed(1)}x per candidate (runs taken at different times: machine load drifts; see the paired sample)`);
-if (v.paired) {
+if (v?.paired) {
   const p = v.paired;
   console.log(`paired sample         ${p.candidates} candidate(s) timed back to back: full ${p.full_seconds_per_candidate.toFixed(2)} s vs coverage ${p.selected_seconds_per_candidate.toFixed(2)} s per candidate (${(60 / p.full_seconds_per_candidate).toFixed(1)} vs ${(60 / p.selected_seconds_per_candidate).toFixed(1)} validations/minute), ${p.speedup.toFixed(1)}x; median candidate ${p.median_speedup.toFixed(1)}x`);
 }
-console.log(`verify-sample         ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
-if (v.mismatches.length) console.log(`mismatches            ${JSON.stringify(v.mismatches).slice(0, 2000)}`);
+if (v) {
+  console.log(`verify-sample         ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);
+  if (v.mismatches.length) console.log(`mismatches            ${JSON.stringify(v.mismatches).slice(0, 2000)}`);
+} else console.log('verify-sample         none (--sample 0)');
 console.log(`wall                  ${((Date.now() - t0) / 1000).toFixed(0)} s`);
