@@ -92,3 +92,19 @@ describe('lm strategy', () => {
     await expect(loadDemonstrations(join(dir, 'missing.json'))).rejects.toThrow(/cannot read demonstrations file/);
   });
 });
+
+describe('output order', () => {
+  it('the file lists instances in input order, whichever finishes first', async () => {
+    // the first request to arrive is answered last, so workers finish out of input order
+    lm = await startMockLm([
+      { delayMs: 400, times: 1, reply: { content: CLEAN } },
+      { reply: { content: CLEAN } },
+    ]);
+    const client = new LmClient({ baseURL: lm.url, model: 'mock-model' });
+    const many = ['a', 'b', 'c'].map((s) => ({ ...inst, instance_id: `${inst.instance_id}${s}`, meta: { ...inst.meta, candidate_id: inst.instance_id } }));
+    const out = join(dir, 'ordered.jsonl');
+    const { instances } = await writeProblemStatements(many, { strategy: 'lm', out, lm: client, repoDir, artifactsDir, concurrency: 3, progress: false });
+    expect(instances.map((i) => i.instance_id)).toEqual(many.map((i) => i.instance_id));
+    expect((await readJsonlAll<TaskInstance>(out)).map((i) => i.instance_id)).toEqual(many.map((i) => i.instance_id));
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Progress } from '@swe-forge/core/exec';
-import { ResumableJsonlWriter, readJsonlAll } from '@swe-forge/core/jsonl';
+import { ResumableJsonlWriter, readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { LmClient } from '@swe-forge/core/lm';
 import type { TaskInstance } from '@swe-forge/core/schema';
 import { DEFAULT_DEMONSTRATIONS } from './lm/prompt.js';
@@ -127,9 +127,14 @@ export async function writeProblemStatements(instances: TaskInstance[], opts: Wr
   progress.done();
   await writer.finalize();
   stats.lm.cost_usd = Math.round(stats.lm.cost_usd * 1e6) / 1e6;
-  const wanted = new Set(instances.map((i) => i.instance_id));
-  const byId = new Map<string, TaskInstance>();
-  for (const r of await readJsonlAll<TaskInstance>(opts.out)) if (wanted.has(r.instance_id)) byId.set(r.instance_id, r);
+  // Workers finish in any order: write the file in input order (records of other inputs from
+  // earlier runs after them, as they were), so the same inputs and seed give the same file.
+  const stored = await readJsonlAll<TaskInstance>(opts.out);
+  const byId = new Map(stored.map((r) => [r.instance_id, r]));
+  const result = instances.map((i) => byId.get(i.instance_id)).filter((x): x is TaskInstance => !!x);
+  const first = new Map(result.map((r) => [r.instance_id, r])); // an id listed twice is stored once
+  const ordered = [...first.values(), ...stored.filter((r) => !first.has(r.instance_id))];
+  if (ordered.some((r, i) => r !== stored[i])) await writeJsonlAtomic(opts.out, ordered, { schema: 'TaskInstance' });
   stats.duration_s = (Date.now() - t0) / 1000;
-  return { instances: instances.map((i) => byId.get(i.instance_id)).filter((x): x is TaskInstance => !!x), stats };
+  return { instances: result, stats };
 }
