@@ -69,55 +69,92 @@ def _header_parts(fn):
     }
 
 
-def _compare_bodies(old_body, new_body, where, in_class):
+class Source:
+    """A file's text and AST, with the exact source text of any node (ast offsets are UTF-8 bytes)."""
+
+    def __init__(self, text, filename):
+        self.text = text
+        self.data = text.encode("utf-8")
+        self.tree = ast.parse(self.data, filename)
+        starts, pos = [0], 0
+        for line in self.data.splitlines(True):
+            pos += len(line)
+            starts.append(pos)
+        self.starts = starts
+
+    def _at(self, line, col):
+        return self.starts[line - 1] + col if line - 1 < len(self.starts) else len(self.data)
+
+    def seg(self, node, end=None):
+        """Text of `node` (or from its start to the start of `end`)."""
+        a = self._at(node.lineno, node.col_offset)
+        b = self._at(end.lineno, end.col_offset) if end is not None else self._at(node.end_lineno, node.end_col_offset)
+        return self.data[a:b]
+
+
+def _head_start(node):
+    return node.decorator_list[0] if node.decorator_list else node
+
+
+def _same_header(so, sn, o, n):
+    # the text from the first decorator to the first body statement (a docstring is compared apart)
+    return so.seg(_head_start(o), o.body[0]) == sn.seg(_head_start(n), n.body[0])
+
+
+def _compare_bodies(so, sn, old_body, new_body, where, in_class):
     """Compare statement lists that run at import (a module or class body)."""
     if len(old_body) != len(new_body):
         kind = "class-body" if in_class else "module-level"
         raise Decline(kind, "%s: statements added or removed" % where)
     for o, n in zip(old_body, new_body):
-        _compare_stmt(o, n, where, in_class)
+        _compare_stmt(so, sn, o, n, where, in_class)
 
 
-def _compare_stmt(o, n, where, in_class):
+def _compare_stmt(so, sn, o, n, where, in_class):
     if isinstance(o, _FUNC) and type(o) is type(n):
+        if _same_header(so, sn, o, n) and _docstring(o.body) == _docstring(n.body):
+            return  # the body may differ: that is what gets swapped
         ho, hn = _header_parts(o), _header_parts(n)
         for part in ("decorator", "signature", "docstring"):
             if ho[part] != hn[part]:
                 raise Decline(part, "%s.%s" % (where, o.name))
-        return  # the body may differ: that is what gets swapped
+        return
     if isinstance(o, ast.ClassDef) and isinstance(n, ast.ClassDef):
-        if (o.name, [_dump(b) for b in o.bases], [_dump(k) for k in o.keywords], [_dump(d) for d in o.decorator_list]) != (
+        if not _same_header(so, sn, o, n) and (o.name, [_dump(b) for b in o.bases], [_dump(k) for k in o.keywords], [_dump(d) for d in o.decorator_list]) != (
             n.name,
             [_dump(b) for b in n.bases],
             [_dump(k) for k in n.keywords],
             [_dump(d) for d in n.decorator_list],
         ):
             raise Decline("class-header", "%s.%s" % (where, o.name))
-        _compare_bodies(o.body, n.body, "%s.%s" % (where, o.name), True)
+        _compare_bodies(so, sn, o.body, n.body, "%s.%s" % (where, o.name), True)
         return
+    if type(o) is type(n) and so.seg(o) == sn.seg(n):
+        return  # the same text: the same statement
     # compound statements at import level (if/try/with/for) may hold defs: compare their parts
     if type(o) is type(n) and isinstance(o, (ast.If, ast.Try, ast.With, ast.For, ast.While)) or (
         type(o) is type(n) and type(o).__name__ in ("TryStar", "AsyncWith", "AsyncFor")
     ):
+        kind = "class-body" if in_class else "module-level"
         for field, value in ast.iter_fields(o):
             other = getattr(n, field)
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                _compare_bodies(value, other, where, in_class)
+                _compare_bodies(so, sn, value, other, where, in_class)
             elif isinstance(value, list) and value and isinstance(value[0], ast.ExceptHandler):
                 if len(value) != len(other):
-                    raise Decline("class-body" if in_class else "module-level", "%s: except clauses changed" % where)
+                    raise Decline(kind, "%s: except clauses changed" % where)
                 for ho, hn in zip(value, other):
                     if (_dump(ho.type), ho.name) != (_dump(hn.type), hn.name):
-                        raise Decline("class-body" if in_class else "module-level", "%s: an except clause changed" % where)
-                    _compare_bodies(ho.body, hn.body, where, in_class)
+                        raise Decline(kind, "%s: an except clause changed" % where)
+                    _compare_bodies(so, sn, ho.body, hn.body, where, in_class)
             elif isinstance(value, list):
                 if [_dump(v) for v in value] != [_dump(v) for v in other]:
-                    raise Decline("class-body" if in_class else "module-level", "%s: a %s statement changed" % (where, type(o).__name__))
+                    raise Decline(kind, "%s: a %s statement changed" % (where, type(o).__name__))
             elif isinstance(value, ast.AST):
                 if _dump(value) != _dump(other):
-                    raise Decline("class-body" if in_class else "module-level", "%s: a %s statement changed" % (where, type(o).__name__))
+                    raise Decline(kind, "%s: a %s statement changed" % (where, type(o).__name__))
             elif value != other:
-                raise Decline("class-body" if in_class else "module-level", "%s: a %s statement changed" % (where, type(o).__name__))
+                raise Decline(kind, "%s: a %s statement changed" % (where, type(o).__name__))
         return
     if _dump(o) != _dump(n):
         if isinstance(o, (ast.Import, ast.ImportFrom)) or isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -127,9 +164,17 @@ def _compare_stmt(o, n, where, in_class):
         raise Decline("class-body" if in_class else "module-level", "%s line %d" % (where, o.lineno))
 
 
-def check_skeleton(old_tree, new_tree, name):
-    """Raise Decline unless the two modules differ only inside function bodies."""
-    _compare_bodies(old_tree.body, new_tree.body, name, False)
+def check_skeleton(old, new, name):
+    """Raise Decline unless two Sources differ only inside function bodies."""
+    _compare_bodies(old, new, old.tree.body, new.tree.body, name, False)
+
+
+class Analysis:
+    """The clean side of a file, parsed and compiled once (the worker caches it across candidates)."""
+
+    def __init__(self, text, filename):
+        self.source = Source(text, filename)
+        self.code = compile(self.source.tree, filename, "exec", dont_inherit=True)
 
 
 def _qual(code):
@@ -216,23 +261,25 @@ def _key(code):
     return (code.co_firstlineno, _qual(code))
 
 
-def plan_file(path, old_src, new_src, live, filename, fixture_codes=frozenset()):
+def plan_file(path, old, new_src, live, filename, fixture_codes=frozenset()):
     """
     The swaps that turn the live functions of one imported file into the patched version:
     a list of (function, new code). Raises Decline when that cannot be done safely.
-    `filename` is the name the module's code was compiled with (co_filename).
+    `old` is the clean text or its Analysis; `filename` is the name the module's code was
+    compiled with (co_filename).
     """
     try:
-        old_tree = ast.parse(old_src, filename)
-        new_tree = ast.parse(new_src, filename)
+        if not isinstance(old, Analysis):
+            old = Analysis(old, filename)
+        new = Source(new_src, filename)
     except SyntaxError as e:
         raise Decline("parse", "%s: %s" % (path, e))
-    check_skeleton(old_tree, new_tree, os.path.basename(path))
+    check_skeleton(old.source, new, os.path.basename(path))
     try:
-        old_code = compile(old_src, filename, "exec", dont_inherit=True)
-        new_code = compile(new_src, filename, "exec", dont_inherit=True)
+        new_code = compile(new.tree, filename, "exec", dont_inherit=True)
     except SyntaxError as e:
         raise Decline("parse", "%s: %s" % (path, e))
+    old_code = old.code
     pairs, unpaired = pair_codes(old_code, new_code)
     by_key = {}
     for o, n in pairs:

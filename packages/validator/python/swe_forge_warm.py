@@ -66,6 +66,7 @@ def pytest_configure(config):
     os.environ["PYTHONPATH"] = os.pathsep.join(parts)
     signal.signal(signal.SIGTERM, _on_term)
     signal.alarm(_WARMUP_S)
+    _libc[0] = _load_libc()
 
 
 def _on_term(signum, frame):
@@ -146,6 +147,8 @@ def pytest_runtestloop(session):
 
     live = swe_forge_swap.LiveIndex(_ROOT, os.getcwd())
     fixtures = _fixture_codes(session)
+    modules = _module_files()
+    cache = _OldCache()
     _send(
         {
             "op": "ready",
@@ -158,6 +161,12 @@ def pytest_runtestloop(session):
             "index_s": round(time.monotonic() - t0, 4),
         }
     )
+    # objects that exist now are never collected by the worker: keep them out of its collections, so
+    # a child's collections do not touch (and copy) every page it shares with the worker
+    import gc
+
+    gc.collect()
+    gc.freeze()
     reader = conn.makefile("rb")
     tmp_before = set(_listdir("/tmp")) if _PRIVATE_TMP else None
     while True:
@@ -170,7 +179,9 @@ def pytest_runtestloop(session):
         if req.get("op") != "run":
             _send({"op": "error", "id": req.get("id"), "error": "unknown op %r" % req.get("op")})
             continue
-        result = _run_one(session, req, live, fixtures)
+        # parsing and compiling the clean files runs no project code: done here, kept for later candidates
+        analyses = cache.get(req.get("files") or [], live, modules)
+        result = _run_one(session, req, (live, fixtures, modules, analyses))
         if result is None:
             return None  # in the forked child: let pytest's own loop run the selected tests
         if tmp_before is not None:
@@ -201,7 +212,7 @@ def _clear_new(before):
             pass
 
 
-def _run_one(session, req, live, fixtures):
+def _run_one(session, req, ctx):
     sys.stdout.flush()
     sys.stderr.flush()
     scratch = tempfile.mkdtemp(prefix="swe-forge-warm-")
@@ -210,7 +221,7 @@ def _run_one(session, req, live, fixtures):
     pid = os.fork()
     if pid == 0:
         os.close(rfd)
-        _become_child(session, req, wfd, live, fixtures, scratch)
+        _become_child(session, req, wfd, ctx, scratch)
         return None
     _current[0] = pid
     os.close(wfd)
@@ -305,13 +316,24 @@ def _child_send(obj):
         pass
 
 
-def _pdeathsig():
-    # die with the worker: a child must never outlive it
+def _load_libc():
+    # loaded in the worker, once: a child only calls prctl
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True)
+    except Exception:
+        return None
+
+
+_libc = [None]
+
+
+def _pdeathsig():
+    # die with the worker: a child must never outlive it
+    try:
+        if _libc[0] is not None:
+            _libc[0].prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:
         pass
 
@@ -375,14 +397,18 @@ def _module_files():
     return by_file, ext
 
 
-def _plan_swaps(files, live, fixtures):
-    """The swaps for a candidate's patched files, and a summary per file; raises Decline."""
+def _plan_swaps(files, live, fixtures, modules=None, analyses=None):
+    """
+    The swaps for a candidate's patched files, and a summary per file; raises Decline.
+    `modules` is `_module_files()` (computed once by the worker), `analyses` the clean side of
+    imported files by real path (parsed and compiled once by the worker).
+    """
     import importlib
 
     import swe_forge_swap
 
     importlib.invalidate_caches()  # patched or new files on disk are imported from there
-    by_file, ext = _module_files()
+    by_file, ext = modules or _module_files()
     swaps, swapped = [], []
     for f in files:
         p = os.path.realpath(os.path.join(_ROOT, f["path"]))
@@ -396,12 +422,49 @@ def _plan_swaps(files, live, fixtures):
             except SyntaxError as e:
                 raise swe_forge_swap.Decline("parse", "%s: %s" % (f["path"], e))
             continue  # not imported yet: an import in this run reads the patched file from disk
-        fns = live.functions(p)
-        filename = fns[0].__code__.co_filename if fns else (getattr(by_file[p][0], "__file__", None) or p)
-        plan = swe_forge_swap.plan_file(p, f["old"], f["new"], live, filename, fixtures)
+        filename = _code_filename(p, live, by_file)
+        old = (analyses or {}).get(p)
+        if old is None or old.source.text != f["old"]:
+            old = f["old"]
+        plan = swe_forge_swap.plan_file(p, old, f["new"], live, filename, fixtures)
         swaps.extend(plan)
         swapped.append({"path": f["path"], "functions": len(plan)})
     return swaps, swapped
+
+
+def _code_filename(p, live, by_file):
+    # the name the module's functions were compiled with (what co_filename says)
+    fns = live.functions(p)
+    return fns[0].__code__.co_filename if fns else (getattr(by_file[p][0], "__file__", None) or p)
+
+
+class _OldCache:
+    """The clean side of imported files, parsed and compiled in the worker once per file (a few kept)."""
+
+    def __init__(self, size=64):
+        self.size = size
+        self.items = {}
+
+    def get(self, files, live, modules):
+        import swe_forge_swap
+
+        by_file = modules[0]
+        out = {}
+        for f in files:
+            p = os.path.realpath(os.path.join(_ROOT, f["path"]))
+            if p not in by_file:
+                continue
+            a = self.items.pop(p, None)
+            if a is None or a.source.text != f["old"]:
+                try:
+                    a = swe_forge_swap.Analysis(f["old"], _code_filename(p, live, by_file))
+                except Exception:
+                    continue  # the child reports it
+            self.items[p] = a  # most recently used last
+            while len(self.items) > self.size:
+                self.items.pop(next(iter(self.items)))
+            out[p] = a
+        return out
 
 
 def decline_of(exc):
@@ -412,9 +475,10 @@ def decline_of(exc):
     return "error", "%s: %s" % (type(exc).__name__, exc)
 
 
-def _become_child(session, req, wfd, live, fixtures, scratch):
+def _become_child(session, req, wfd, ctx, scratch):
+    live, fixtures, modules, analyses = ctx
     config = session.config
-    _child[0] = {"wfd": wfd, "timeouts": [], "exit": None}
+    _child[0] = {"wfd": wfd, "timeouts": [], "exit": None, "t0": time.monotonic()}
     for s in (_conn[0], _listener[0]):
         try:
             s.close()
@@ -430,7 +494,7 @@ def _become_child(session, req, wfd, live, fixtures, scratch):
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = scratch
     try:
-        swaps, swapped = _plan_swaps(req.get("files") or [], live, fixtures)
+        swaps, swapped = _plan_swaps(req.get("files") or [], live, fixtures, modules, analyses)
     except Exception as e:
         kind, detail = decline_of(e)
         _child_send({"declined": kind, "detail": detail})
@@ -441,7 +505,10 @@ def _become_child(session, req, wfd, live, fixtures, scratch):
 
     swe_forge_swap.apply(swaps)
     linecache.checkcache()  # tracebacks and inspect.getsource read the patched files
-    _child_send({"swapped": swapped})
+    import gc
+
+    gc.unfreeze()  # the tests see the garbage collector exactly as in a fresh process
+    _child_send({"swapped": swapped, "plan_s": round(time.monotonic() - _child[0]["t0"], 4)})
     wanted = set(req.get("tests") or [])
     keep = [it for it in session.items if it.nodeid in wanted]
     drop = [it for it in session.items if it.nodeid not in wanted]
@@ -495,7 +562,7 @@ def pytest_unconfigure(config):
     st = _child[0]
     if st is None:
         return
-    _child_send({"timeouts": st["timeouts"], "pytest_exit": st["exit"]})
+    _child_send({"timeouts": st["timeouts"], "pytest_exit": st["exit"], "child_s": round(time.monotonic() - st["t0"], 4)})
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -7,14 +7,14 @@
  * copy leaves the worker and the next candidate unaffected; a forked result an isolated run
  * contradicts is re-validated isolated; a killed worker is restarted.
  */
-import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BugCandidate, ValidationResult } from '@swe-forge/core/schema';
 import { tempDir } from '@swe-forge/testkit';
-import { buildEnvironment, openEnvironment, type Environment } from '@swe-forge/env-builder';
+import { buildEnvironment, bwrapAvailable, openEnvironment, type BuiltEnvironment, type Environment } from '@swe-forge/env-builder';
 import { editCandidate } from '../../test/candidates.js';
 import { localTestEnv } from '../../test/local-env.js';
 import { runCli } from '../cli.js';
@@ -28,14 +28,16 @@ const core = (from: string, to: string): BugCandidate => edit('wlib/core.py', fr
 const warmOf = (r: ValidationResult): WarmMeta | undefined => r.meta.warm as WarmMeta | undefined;
 const byId = (rs: ValidationResult[]): Map<string, ValidationResult> => new Map(rs.map((r) => [r.candidate_id, r]));
 
+// a stable cache: the fixture's tree hash is deterministic, so reruns reuse the built venv
+const buildWarm = (work: string): Promise<BuiltEnvironment> =>
+  buildEnvironment(WARM, { findLinks: ['/opt/pypi/files'], noIndex: true, cacheDir: join(tmpdir(), 'swe-forge-validator-warm-envs'), workDir: join(work, 'wc') });
+
 describe('validateCandidates --runner warm (env-builder environment)', () => {
   let env: Environment;
   const work = tempDir('swe-forge-val-warm-');
   beforeAll(async () => {
     rmSync(join(tmpdir(), 'wlib-marker'), { force: true });
-    // a stable cache: the fixture's tree hash is deterministic, so reruns reuse the built venv
-    const built = await buildEnvironment(WARM, { findLinks: ['/opt/pypi/files'], noIndex: true, cacheDir: join(tmpdir(), 'swe-forge-validator-warm-envs'), workDir: join(work, 'wc') });
-    env = await openEnvironment(built);
+    env = await openEnvironment(await buildWarm(work));
   }, 300_000);
   afterAll(async () => {
     await env?.dispose();
@@ -170,6 +172,37 @@ describe('validateCandidates --runner warm (env-builder environment)', () => {
   }, 300_000);
 });
 
+const bwrap = await bwrapAvailable();
+if (!bwrap.ok) console.warn(`SKIPPING warm runner bwrap tests: ${bwrap.reason}`);
+
+describe.skipIf(!bwrap.ok)('--runner warm in the bwrap backend', () => {
+  let env: Environment;
+  const work = tempDir('swe-forge-val-warm-bwrap-');
+  beforeAll(async () => {
+    env = await openEnvironment(await buildWarm(work), { backend: 'bwrap', workDir: join(work, 'wc') });
+  }, 300_000);
+  afterAll(async () => {
+    await env?.dispose();
+  });
+
+  it('serves through a socket inside the sandbox; what a child leaves in its private /tmp is gone for the next one', async () => {
+    const write = core(
+      '    return "pong"',
+      '    import tempfile\n    open("/tmp/wlib-abs-marker", "w").write("x")\n    open(os.path.join(tempfile.gettempdir(), "wlib-marker"), "w").write("x")\n    return "pong"',
+    );
+    const scratch = core('    import tempfile\n', '    import tempfile\n    unused = 0\n');
+    const add = core('return a + b', 'return a - b');
+    const { results, stats } = await validateCandidates(env, [write, scratch, add], { out: join(work, 'r.jsonl'), tests: 'coverage', runner: 'warm', workers: 1, timeoutS: 120, progress: false });
+    const r = byId(results);
+    for (const c of [write, scratch, add]) expect(warmOf(r.get(c.id)!)?.path, c.id).toBe('warm');
+    expect(r.get(scratch.id)!.status).toBe('no_f2p');
+    expect(r.get(scratch.id)!.PASS_TO_PASS).toContain('tests/test_core.py::test_clean_scratch');
+    expect(r.get(add.id)!.status).toBe('valid');
+    expect((stats.warm as { workers: { restarts: number } }).workers.restarts).toBe(0);
+    expect(existsSync('/tmp/wlib-abs-marker')).toBe(false); // the host never saw it
+  }, 300_000);
+});
+
 describe('warm worker that cannot serve', () => {
   it('runs every candidate isolated when the project keeps threads running after collection', async () => {
     const dir = tempDir('swe-forge-val-warm-thread-');
@@ -184,6 +217,27 @@ describe('warm worker that cannot serve', () => {
       expect(warmOf(results[0])).toMatchObject({ path: 'isolated', reason: 'worker-unavailable' });
       expect((stats.warm as { workers: { unavailable: string[] } }).workers.unavailable[0]).toMatch(/threads after collection/);
     } finally {
+      await env.dispose();
+    }
+  }, 120_000);
+});
+
+describe('warm worker in a deep working copy', () => {
+  it('connects even when the socket path is longer than a unix socket address allows', async () => {
+    const prev = process.env.TMPDIR;
+    const deep = join(tempDir('swe-forge-val-warm-deep-'), 'a-rather-long-folder-name-for-working-copies', 'and-another-one-below-it-to-pass-108-bytes');
+    mkdirSync(deep, { recursive: true });
+    process.env.TMPDIR = deep;
+    const env = localTestEnv(WARM, 'local/warm-deep');
+    try {
+      const bug = core('return a + b', 'return a - b');
+      const { results } = await validateCandidates(env, [bug], { out: join(deep, 'r.jsonl'), tests: 'coverage', runner: 'warm', timeoutS: 120, progress: false });
+      expect(join((await env.sandbox()).root, '.git/swe-forge-warm/s').length).toBeGreaterThan(108);
+      expect(warmOf(results[0])?.path).toBe('warm');
+      expect(results[0].status).toBe('valid');
+    } finally {
+      if (prev === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = prev;
       await env.dispose();
     }
   }, 120_000);
