@@ -485,6 +485,8 @@ def _become_child(session, req, wfd, ctx, scratch):
         except Exception:
             pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for k in ("SWE_FORGE_WARM_SOCKET", "SWE_FORGE_WARM_PRIVATE_TMP", "SWE_FORGE_WARM_WARMUP_S"):
+        os.environ.pop(k, None)  # a test that starts pytest in a subprocess starts a plain one
     os.setpgid(0, 0)
     _pdeathsig()
     fd = os.open(os.path.join(_ROOT, req["log"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

@@ -281,7 +281,9 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
       const ids = runner ? FAIL_TO_PASS.map((id) => runner.toRunner(id)).filter((x): x is string => !!x) : FAIL_TO_PASS;
       const canSelect = runner !== null || supportsPlugin(spec);
       const cb = budget(ctx, canSelect ? ids : null, supportsPlugin(runSpec));
-      const again = await runTests(sb, runSpec, { select: canSelect ? ids : null, timeoutMs: cb.timeoutMs, testTimeouts: cb.testTimeouts });
+      // only statuses matter here: no tracebacks (rendering hundreds of them can cost more than the tests)
+      const extraArgs = supportsPlugin(runSpec) ? ['--tb=no'] : undefined;
+      const again = await runTests(sb, runSpec, { select: canSelect ? ids : null, timeoutMs: cb.timeoutMs, testTimeouts: cb.testTimeouts, extraArgs });
       if (again.timedOut || again.testTimeouts?.length) return finish('timeout', report, { error: `the confirmation run of the FAIL_TO_PASS tests: ${stoppedWhy(ctx, again, cb.timeoutMs, cb.baselineS, cb.testTimeouts)}` });
       const missingFailed = new Set(cls0.missingCountedFailed);
       const stillFailing = (repoId: string): boolean => {

@@ -4,7 +4,7 @@
  * candidates over a unix socket, forking one child per candidate. The worker must be started on
  * a clean working copy and stays bound to that sandbox.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { EnvSpec } from '@swe-forge/core/schema';
@@ -47,6 +47,32 @@ const LIFETIME_MS = 12 * 3600_000;
 const SOCKET = `${WARM_DIR}/s`;
 const RUN_LOG = `${WARM_DIR}/run.log`;
 const WORKER_LOG = `${WARM_DIR}/worker.log`;
+
+// the most of a child's output kept, as for an isolated run (head and tail when longer)
+const MAX_LOG_BYTES = 64 * 1024 * 1024;
+
+/** Read a log file, keeping its head and tail when it is longer than `max` bytes. */
+export function readCapped(path: string, max = MAX_LOG_BYTES): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return '';
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const read = (pos: number, len: number): string => {
+      const buf = Buffer.alloc(len);
+      const n = readSync(fd, buf, 0, len, pos);
+      return buf.subarray(0, n).toString('utf8');
+    };
+    if (size <= max) return read(0, size);
+    const half = Math.floor(max / 2);
+    return `${read(0, half)}\n[... ${size - 2 * half} bytes of output left out ...]\n${read(size - half, half)}`;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const shellQuote = (s: string): string => (/^[\w./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -191,7 +217,7 @@ export class WarmWorker {
           // the worker itself kills the child at timeout_s; give it room to report
           const m = await this.channel.next(req.timeoutMs + 30_000);
           if (m.op === 'result' && m.id === id) {
-            const log = m.declined ? '' : await this.sb.readFile(RUN_LOG).catch(() => '');
+            const log = m.declined ? '' : readCapped(join(this.sb.root, RUN_LOG));
             return { result: m, log, command: `${this.command} (warm worker ${this.ready.pid}, forked child)` };
           }
           if (m.op === 'error' && m.id === id) throw new Error(m.error);
