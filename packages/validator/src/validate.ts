@@ -102,8 +102,6 @@ interface Ctx {
   logsDir: string;
   /** Warm workers (`runner: 'warm'`), null when runs are isolated. */
   warm: WarmPool | null;
-  /** Files of the selection runner's tests (a patched one never goes warm). */
-  testFiles: Set<string>;
   /**
    * For the import check, computed once on first need: the repository modules the baseline
    * imported, and those of them that already fail to import on the clean tree (null: the
@@ -194,7 +192,7 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
     const importCheck = sel.kind === 'tests' && sel.importTime && ctx.importCheck?.modules.length ? ctx.importCheck : null;
     const atBaseline = importCheck ? await importCheck.atBaseline : null;
     // The warm path: decided before the patch is applied (a dead worker restarts on the clean tree).
-    const plan = ctx.warm && mode === ctx.mode && !isolated ? planWarm(sel, cand.patch, ctx.testFiles, ctx.coverage as CoverageMap) : null;
+    const plan = ctx.warm && mode === ctx.mode && !isolated ? planWarm(sel, cand.patch, ctx.coverage as CoverageMap) : null;
     let attempt: WarmAttempt | null = null;
     if (plan && !plan.ok) meta.warm = { path: 'isolated', reason: plan.reason, detail: plan.detail } satisfies WarmMeta;
     else if (plan?.ok && ctx.warm) {
@@ -397,7 +395,6 @@ export async function validateCandidates(
       confirm: opts.confirm ?? false,
       logsDir: paths.logs,
       warm,
-      testFiles: new Set(testFiles),
     };
     const baselineS = (Date.now() - t0) / 1000;
 

@@ -51,16 +51,17 @@ export function importTimeLine(map: CoverageMap, path: string, line: number): st
 
 /**
  * Decide the warm path for a candidate whose selection is `sel` (null when nothing runs: a
- * `none` selection needs no runner). `testFiles` are the files of the selection runner's tests;
- * `map` is the baseline's coverage map.
+ * `none` selection needs no runner); `map` is the baseline's coverage map. A patched test module
+ * (`test_*.py`, `*_test.py`, `conftest.py`) runs isolated: pytest rewrote its asserts at import.
+ * A source module that only holds doctests is swapped like any other.
  */
-export function planWarm(sel: Selected, patch: string, testFiles: ReadonlySet<string>, map: CoverageMap): WarmPlan | WarmRefusal | null {
+export function planWarm(sel: Selected, patch: string, map: CoverageMap): WarmPlan | WarmRefusal | null {
   if (sel.kind === 'none') return null;
   if (sel.kind === 'full') return { ok: false, reason: 'full-suite', detail: sel.reason };
   const files: WarmPlan['files'] = [];
   for (const fp of parsePatch(patch)) {
     const path = (fp.newPath ?? fp.oldPath) as string;
-    if (testFiles.has(path) || TEST_NAME.test(path)) return { ok: false, reason: 'test-file', detail: `patch touches ${path}` };
+    if (TEST_NAME.test(path)) return { ok: false, reason: 'test-file', detail: `patch touches ${path}` };
     // the selection sends non-Python, deleted and conftest files to the full suite already
     if (!path.endsWith('.py') || fp.isDeleted) return { ok: false, reason: 'full-suite', detail: `patch touches ${path}` };
     files.push({ path, isNew: fp.isNew });
