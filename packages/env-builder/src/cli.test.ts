@@ -62,7 +62,11 @@ describe('swe-forge env CLI', () => {
     expect(bad.err).toMatch(/^error: --min-pass-rate 7 is not a number in \[0, 1\]/);
     const help = await cli('build', '--help');
     expect(help.code).toBe(0);
-    expect(help.out).toMatch(/Example:/);
+    expect(help.out).toMatch(/Examples:\n {2}swe-forge env build \.\/myrepo/);
+    expect(help.out).toContain('--repos repos.txt --out envs.jsonl');
+    const none = await cli('build');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^error: pass a repository path, or --repos FILE with --out FILE/);
     expect((await cli('frobnicate')).code).not.toBe(0);
   });
 });

@@ -1,12 +1,14 @@
 /** The `swe-forge env` command line: detect, build, containerfile. */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { addExecutorOptions, executorName, parseShard, runStageOnSlurm, slurmSettingsFromCli } from '@swe-forge/core/exec';
 import { repoSlug } from '@swe-forge/core/ids';
 import type { EnvSpec } from '@swe-forge/core/schema';
 import { detect } from './detect/index.js';
-import { BuildError, buildEnvironment, defaultCacheDir } from './build/index.js';
+import { BuildError, buildEnvironment, defaultCacheDir, type BuildOptions } from './build/index.js';
 import { containerSpec, findContainerRuntime } from './container.js';
+import { buildEnvironments, readRepoList, type EnvBuildRecord } from './build-many.js';
 
 interface Io {
   stdout?: NodeJS.WritableStream;
@@ -27,6 +29,20 @@ function offlineOpts(o: { findLinks?: string[]; noIndex?: boolean; index?: boole
     findLinks: o.findLinks?.length ? o.findLinks.map((d) => resolve(d)) : undefined,
     noIndex: o.index === false || o.noIndex === true,
     indexUrl: o.indexUrl,
+  };
+}
+
+/** The build options of `env build`'s flags. */
+function buildOptions(o: Record<string, any>, minPassRate: number): BuildOptions {
+  return {
+    ...offlineOpts(o),
+    backend: o.backend,
+    cacheDir: o.cacheDir ? resolve(o.cacheDir) : undefined,
+    python: o.python,
+    pipCacheDir: o.pipCacheDir ? resolve(o.pipCacheDir) : undefined,
+    extraPackages: o.extra.length ? o.extra : undefined,
+    minPassRate,
+    rebuild: !!o.rebuild,
   };
 }
 
@@ -75,10 +91,13 @@ Examples:
       for (const r of d.reasons) print(`  ${r.field.padEnd(14)} ${r.value}\n  ${''.padEnd(14)} └ ${r.why}`);
     });
 
-  program
+  const build = program
     .command('build')
-    .description('Build (or reuse from the cache) the environment, run the baseline twice, and print where it is.')
-    .argument('<repo>', 'path of the repository checkout')
+    .description('Build (or reuse from the cache) the environment, run the baseline twice, and print where it is; with --repos, one per repository of a list.')
+    .argument('[repo]', 'path of the repository checkout (or --repos FILE)')
+    .option('--repos <file>', 'build every repository of this list (one checkout path per line) and record each outcome in --out')
+    .option('--out <file>', 'with --repos: the records (JSONL, one per repository; rerun to build only what is missing)')
+    .option('--workers <n>', 'with --repos: builds at once', '1')
     .addOption(new Option('--backend <name>', 'sandbox backend').choices(['venv', 'bwrap']).default('venv'))
     .option('--find-links <dir>', 'wheelhouse folder for pip (repeatable)', collect, [])
     .option('--no-index', 'never contact a package index')
@@ -89,20 +108,24 @@ Examples:
     .option('--extra <pkg>', 'extra distribution to install (repeatable)', collect, [])
     .option('--min-pass-rate <r>', 'fraction of tests that must pass at baseline', '0.8')
     .option('--rebuild', 'ignore a cached environment')
-    .option('--json', 'machine-readable output (quiet build log)')
-    .addHelpText('after', '\nExample:\n  swe-forge env build ./myrepo --find-links /opt/pypi/files --no-index --cache-dir /scratch/envs')
-    .action(async (repo: string, o) => {
+    .option('--json', 'machine-readable output (quiet build log)');
+  addExecutorOptions(build)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  swe-forge env build ./myrepo --find-links /opt/pypi/files --no-index --cache-dir /scratch/envs
+  swe-forge env build --repos repos.txt --out envs.jsonl --workers 2 --find-links /opt/pypi/files --no-index
+  SWE_FORGE_HOME=/shared/swe-forge swe-forge env build --repos /shared/repos.txt --out /shared/envs.jsonl \\
+      --find-links /shared/wheelhouse --no-index --executor slurm --slurm-shards 16 --slurm-time 01:00:00`,
+    )
+    .action(async (repo: string | undefined, o) => {
       const rate = Number(o.minPassRate);
       if (!(rate >= 0 && rate <= 1)) throw new UsageError(`--min-pass-rate ${o.minPassRate} is not a number in [0, 1]: pass e.g. 0.8`);
+      if (o.repos) return buildList(o, rate);
+      if (!repo) throw new UsageError('pass a repository path, or --repos FILE with --out FILE to build a list');
       const b = await buildEnvironment(resolve(repo), {
-        ...offlineOpts(o),
-        backend: o.backend,
-        cacheDir: o.cacheDir ? resolve(o.cacheDir) : undefined,
-        python: o.python,
-        pipCacheDir: o.pipCacheDir ? resolve(o.pipCacheDir) : undefined,
-        extraPackages: o.extra.length ? o.extra : undefined,
-        minPassRate: rate,
-        rebuild: !!o.rebuild,
+        ...buildOptions(o, rate),
         log: o.json || process.env.CI ? undefined : (l) => err.write(`${l}\n`),
       });
       if (o.json)
@@ -133,6 +156,63 @@ Examples:
       print(`  test_cmd  ${b.spec.test_cmd}`);
       print(`  log       ${b.logPath}`);
     });
+
+  /** `env build --repos FILE --out FILE`: one record per repository (locally, or one shard per Slurm array task). */
+  async function buildList(o: Record<string, any>, rate: number): Promise<void> {
+    if (!o.out) throw new UsageError('--repos needs --out FILE: where each repository\'s outcome is recorded');
+    const repos = await readRepoList(o.repos);
+    const out = resolve(o.out);
+    const workers = Number(o.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer, got ${JSON.stringify(o.workers)}`);
+    const opts = buildOptions(o, rate);
+    let slurm: { submitted: number; run_dir: string; shards: number } | undefined;
+    if (executorName(o) === 'slurm') {
+      const cacheDir = opts.cacheDir ?? defaultCacheDir();
+      const r = await runStageOnSlurm<EnvBuildRecord>({
+        cliModuleUrl: import.meta.url,
+        argv,
+        rewrite: { outFlag: '--out', absolutize: ['--repos', '--find-links', '--cache-dir', '--pip-cache-dir'] },
+        out,
+        settings: slurmSettingsFromCli(o),
+        jobName: 'swe-forge-env-build',
+        key: (x) => x.repo,
+        env: { SWE_FORGE_HOME: dirname(defaultCacheDir()) },
+        requirePaths: [
+          { path: resolve(o.repos), what: 'repository list' },
+          { path: dirname(cacheDir), what: 'environment cache' },
+          ...(opts.findLinks ?? []).map((d: string) => ({ path: d, what: 'wheelhouse' })),
+        ],
+        log: o.json ? undefined : (l) => void err.write(`[slurm] ${l}\n`),
+      });
+      if (!r.complete) {
+        print(o.json ? JSON.stringify({ executor: 'slurm', complete: false, submitted: r.submitted, run_dir: r.runDir }) : `submitted ${r.submitted} array task(s) (${r.runDir}); rerun the same command to follow and merge`);
+        return;
+      }
+      slurm = { submitted: r.submitted, run_dir: r.runDir, shards: r.state.count };
+    }
+    // after a Slurm run every repository has its record: this only reads them back
+    const { records, errors } = await buildEnvironments(repos, {
+      ...opts,
+      out,
+      workers,
+      shard: o.shard ? parseShard(o.shard) : undefined,
+      progress: !o.json,
+      log: o.json || process.env.CI ? undefined : (l) => void err.write(`${l}\n`),
+    });
+    const wanted = new Set(repos);
+    const mine = records.filter((r) => wanted.has(r.repo));
+    const ok = mine.filter((r) => r.ok).length;
+    if (o.json) print(JSON.stringify({ out, repositories: repos.length, built: ok, rejected: mine.length - ok, errors, ...(slurm ? { slurm } : {}), records: mine }));
+    else {
+      if (slurm) print(`Slurm: ${slurm.shards} shards merged (${slurm.submitted} array task(s) submitted by this run; ${slurm.run_dir})`);
+      print(`${ok}/${repos.length} environments built (${mine.length - ok} rejected) -> ${out}`);
+      for (const r of mine.filter((x) => !x.ok)) print(`  rejected ${r.repo}: ${r.error}`);
+    }
+    if (errors.length) {
+      code = 1;
+      err.write(`error: ${errors.length} build(s) failed unexpectedly (first: ${errors[0]!.key}: ${errors[0]!.error}); rerun the same command to retry them\n`);
+    }
+  }
 
   program
     .command('containerfile')

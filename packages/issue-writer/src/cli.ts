@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addExecutorOptions, executorName, parseShard, runCommander, runSlurmArray, selfCommand, shardArgv, slurmSettingsFromCli, type ExecutorCliOptions } from '@swe-forge/core/exec';
+import { addExecutorOptions, executorName, parseShard, runCommander, runStageOnSlurm, slurmSettingsFromCli, type ExecutorCliOptions } from '@swe-forge/core/exec';
 import { isAbsolute, resolve } from 'node:path';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import { LmClient } from '@swe-forge/core/lm';
@@ -88,12 +88,13 @@ Examples:
         const s = slurmSettingsFromCli(o);
         const out = resolve(o.out);
         const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(p));
-        const r = await runSlurmArray<TaskInstance>({
-          ...s,
-          runDir: s.runDir ?? `${out}.slurm`,
-          jobName: `swe-forge-issues-${o.strategy}`,
-          command: [...selfCommand(import.meta.url), ...shardArgv(argv, { outFlag: '--out', absolutize: ['--instances', '--repo', '--artifacts', '--cache', '--demos'] })],
+        const r = await runStageOnSlurm<TaskInstance>({
+          cliModuleUrl: import.meta.url,
+          argv,
+          rewrite: { outFlag: '--out', absolutize: ['--instances', '--repo', '--artifacts', '--cache', '--demos'] },
           out,
+          settings: s,
+          jobName: `swe-forge-issues-${o.strategy}`,
           key: (r) => r.instance_id,
           schema: 'TaskInstance',
           requirePaths: [
@@ -111,7 +112,7 @@ Examples:
           const ordered = [...new Set(input.map((i) => i.instance_id))].map((id) => merged.get(id)).filter((x): x is TaskInstance => !!x);
           await writeJsonlAtomic(out, [...ordered, ...[...merged.values()].filter((x) => !ordered.includes(x))], { schema: 'TaskInstance' });
         }
-        if (o.json) print(JSON.stringify({ executor: 'slurm', complete: r.complete, submitted: r.submitted, records: r.records, run_dir: s.runDir ?? `${out}.slurm` }));
+        if (o.json) print(JSON.stringify({ executor: 'slurm', complete: r.complete, submitted: r.submitted, records: r.records, run_dir: r.runDir }));
         else print(r.complete ? `${o.strategy}: ${r.records} instances written by ${r.state.count} Slurm array tasks -> ${o.out}` : `${o.strategy}: submitted ${r.submitted} array task(s); rerun the same command to follow and merge`);
         return;
       }

@@ -1,16 +1,17 @@
 /** The `swe-forge rollout` CLI: `run`, `teacher`, `merge`, `config`. */
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseShard, runCommander } from '@swe-forge/core/exec';
+import { addExecutorOptions, executorName, parseShard, runCommander, runStageOnSlurm, slurmSettingsFromCli, type ExecutorCliOptions } from '@swe-forge/core/exec';
 import { readJsonlAll } from '@swe-forge/core/jsonl';
-import type { HistoryConfig, TaskInstance } from '@swe-forge/core/schema';
+import type { HistoryConfig, TaskInstance, Trajectory } from '@swe-forge/core/schema';
 import { buildEnvironment, bwrapAvailable, loadSpec, openEnvironment, type Environment } from '@swe-forge/env-builder';
 import { BASH_CONFIG_YAML, TOOLS_CONFIG_YAML } from './config/defaults.js';
 import { loadAgentConfig, withOverrides } from './config/load.js';
 import type { Mode, ToolFormat } from './config/types.js';
 import { parseLmSpec, resolveLm } from './batch/lm.js';
 import { mergeRollouts, runRollouts } from './batch/run.js';
+import { outputPaths, trajectoryKey } from './batch/outputs.js';
 import { POLICIES, type Policy } from './teacher/plan.js';
 import { startTeacher } from './teacher/server.js';
 
@@ -52,6 +53,7 @@ interface RunFlags {
   findLinks?: string[];
   index?: boolean;
   shard?: string;
+  shardOut?: string;
   seed?: number;
   temperature?: number;
   stepLimit?: number;
@@ -94,6 +96,47 @@ function historyOf(f: RunFlags, base: HistoryConfig): HistoryConfig {
   return h;
 }
 
+/**
+ * `rollout run --executor slurm`: the environment is built here once (array tasks open its folder
+ * with `--env`), every array task runs a shard of the instance×attempt keys with the same flags,
+ * and the shards are merged by key into `<out>/trajectories.jsonl` with preds.json and summary.json.
+ */
+async function runOnSlurm(f: RunFlags & ExecutorCliOptions, argv: string[], log: (s: string) => void, print: (s: string) => void): Promise<void> {
+  const outDir = resolve(f.out);
+  // built (or taken from the cache) here once: every array task opens this folder, never rebuilding
+  const env = await openEnv(f, log);
+  const envDir = env.spec.meta.env_dir;
+  await env.dispose();
+  if (typeof envDir !== 'string') throw new Error('the environment records no folder (spec.meta.env_dir): rebuild it with swe-forge env build');
+  const policy = parseLmSpec(f.lm);
+  const settings = slurmSettingsFromCli(f);
+  const r = await runStageOnSlurm<Trajectory>({
+    cliModuleUrl: import.meta.url,
+    argv,
+    rewrite: { outFlag: '--shard-out', absolutize: ['--instances', '--out', '--config', '--cache'], drop: ['--repo', '--env', '--find-links'], dropBoolean: ['--no-index'] },
+    extraArgs: ['--env', envDir],
+    out: outputPaths.trajectories(outDir),
+    settings: { ...settings, runDir: settings.runDir ?? join(outDir, 'slurm') },
+    jobName: 'swe-forge-rollout',
+    key: trajectoryKey,
+    schema: 'Trajectory',
+    requirePaths: [
+      { path: resolve(f.instances), what: 'instances file' },
+      { path: envDir, what: 'environment' },
+    ],
+    requireUrls: policy ? [] : [{ url: f.lm, what: 'LM endpoint' }],
+    log: (l) => log(`[slurm] ${l}`),
+  });
+  if (!r.complete) {
+    print(f.json ? JSON.stringify({ executor: 'slurm', complete: false, submitted: r.submitted, run_dir: r.runDir }) : `submitted ${r.submitted} array task(s) (${r.runDir}); rerun the same command to follow and merge`);
+    return;
+  }
+  const { summary } = await mergeRollouts(outDir);
+  const report = { executor: 'slurm', complete: true, submitted: r.submitted, run_dir: r.runDir, shards: r.state.count, trajectories: outputPaths.trajectories(outDir), summary };
+  if (f.json) print(JSON.stringify(report, null, 2));
+  else print(`rollout: ${summary.attempts} attempts merged from ${r.state.count} Slurm array tasks; resolved ${summary.resolved}/${summary.evaluated} -> ${report.trajectories}`);
+}
+
 /** Run the `swe-forge rollout` CLI with `argv` (subcommand first); returns the exit code. */
 export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -114,7 +157,7 @@ Examples:
   $ swe-forge rollout merge --out rollouts/`,
     );
 
-  program
+  const run = program
     .command('run')
     .description('run K attempts per instance, grade each with the validator, write trajectories (resumable; rerun to continue)')
     .requiredOption('--instances <file>', 'TaskInstance JSONL (from `swe-forge gather` / `swe-forge issues write`)')
@@ -132,7 +175,7 @@ Examples:
     .addOption(new Option('--backend <name>', 'sandbox backend (default: bwrap where it works, else venv)').choices(['venv', 'bwrap']))
     .option('--find-links <dir>', 'offline wheelhouse for building the environment (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-index', 'never contact a package index while building the environment')
-    .option('--shard <i/n>', 'run only shard i of n of the instance×attempt keys into trajectories.shard-i-of-n.jsonl (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); merge with `rollout merge`')
+    .option('--shard-out <file>', 'with --shard: write the shard\'s trajectories here (default <out>/trajectories.shard-i-of-n.jsonl; merge those with `rollout merge`)')
     .option('--seed <n>', 'send seed+attempt with every request (and seed the scripted teacher)', int('--seed'))
     .option('--temperature <t>', 'sampling temperature (default: the config)', num('--temperature'))
     .option('--step-limit <n>', 'most model calls per attempt (overrides agent.step_limit; 0 = none)', int('--step-limit'))
@@ -151,19 +194,23 @@ Examples:
     .option('--cache <dir>', 'LM cache folder (record/replay)')
     .addOption(new Option('--cache-mode <mode>', 'LM cache mode').choices(['off', 'record', 'replay', 'auto']).default('auto'))
     .option('--wrong-rate <r>', 'scripted:mixed: share of attempts that fail', num('--wrong-rate'), 0.5)
-    .option('--json', 'print the summary as JSON (no progress line)')
+    .option('--json', 'print the summary as JSON (no progress line)');
+  addExecutorOptions(run)
     .addHelpText(
       'after',
       `
 Examples:
   $ swe-forge rollout run --instances instances.jsonl --repo ./myrepo --lm scripted:oracle --out rollouts/ --find-links /opt/pypi/files --no-index
   $ swe-forge rollout run --instances instances.jsonl --repo ./myrepo --lm http://127.0.0.1:8000/v1 --model my-model --mode tools --tool-format native --attempts 4 --temperature 0.8 --out rollouts/
-  $ swe-forge rollout run --instances instances.jsonl --env ~/.cache/swe-forge/envs/myrepo.1234 --lm http://gpu01:8000/v1 --model my-model --shard 3/16 --out rollouts/`,
+  $ swe-forge rollout run --instances instances.jsonl --env ~/.cache/swe-forge/envs/myrepo.1234 --lm http://gpu01:8000/v1 --model my-model --shard 3/16 --out rollouts/
+  $ swe-forge rollout run --instances /shared/instances.jsonl --repo /shared/myrepo --lm http://gpu01:8000/v1 --model my-model --attempts 4 \\
+      --out /shared/rollouts --executor slurm --slurm-shards 64 --slurm-partition cpu --slurm-time 08:00:00`,
     )
-    .action(async (f: RunFlags) => {
+    .action(async (f: RunFlags & ExecutorCliOptions) => {
       const log = (s: string): void => {
         if (!f.json) void stderr.write(`${s}\n`);
       };
+      if (executorName(f) === 'slurm') return runOnSlurm(f, argv, log, print);
       const shard = f.shard ? parseShard(f.shard) : undefined;
       let instances = await readJsonlAll<TaskInstance>(f.instances, { schema: 'TaskInstance' }).catch((e: Error) => {
         throw new Error(`cannot read instances ${f.instances}: ${e.message}`);
@@ -203,6 +250,7 @@ Examples:
           attempts: f.attempts,
           workers: f.workers,
           shard,
+          shardOut: f.shardOut ? resolve(f.shardOut) : undefined,
           evaluate: f.eval,
           evalTimeoutS: f.evalTimeout,
           seed: f.seed,

@@ -5,11 +5,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { runCommander } from '@swe-forge/core/exec';
+import { addExecutorOptions, executorName, parseShard, runCommander, runStageOnSlurm, slurmSettingsFromCli } from '@swe-forge/core/exec';
 import { readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
-import { buildEnvironment, openEnvironment } from '@swe-forge/env-builder';
-import { evaluatePredictions, loadPredictions } from './evaluate.js';
+import { buildEnvironment, loadSpec, openEnvironment } from '@swe-forge/env-builder';
+import { evaluatePredictions, loadPredictions, type EvalResult } from './evaluate.js';
 import { formatYieldTable, gatherInstances, yieldByStrategy } from './gather.js';
 import type { TestSelection } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
@@ -31,6 +31,7 @@ function int(name: string) {
 }
 
 interface EnvFlags {
+  env?: string;
   backend?: 'venv' | 'bwrap';
   findLinks?: string[];
   noIndex?: boolean;
@@ -39,6 +40,12 @@ interface EnvFlags {
 }
 
 async function environmentFor(repo: string, flags: EnvFlags, log: (s: string) => void): Promise<ValidatorEnvironment & { dispose(): Promise<void> }> {
+  if (flags.env) {
+    // a built environment folder (spec.json): what Slurm array tasks open, never rebuilding
+    const spec = loadSpec(resolve(flags.env));
+    log(`environment ${spec.id} (from ${flags.env})`);
+    return openEnvironment(spec, flags.backend ? { backend: flags.backend } : {});
+  }
   const dir = resolve(repo);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`repository ${repo} is not a directory: pass the path of a checked-out Python repository`);
   const built = await buildEnvironment(dir, {
@@ -52,8 +59,16 @@ async function environmentFor(repo: string, flags: EnvFlags, log: (s: string) =>
   return openEnvironment(built);
 }
 
+/** The folder of a built environment (its spec.json is there). */
+function envDirOf(spec: { meta: Record<string, unknown> }): string {
+  const dir = spec.meta.env_dir;
+  if (typeof dir !== 'string') throw new Error('the environment records no folder (spec.meta.env_dir): rebuild it with swe-forge env build');
+  return dir;
+}
+
 function envOptions(cmd: Command): Command {
   return cmd
+    .option('--env <dir>', 'a built environment folder (with spec.json, from `swe-forge env build`) instead of building one for <repo>')
     .addOption(new Option('--backend <name>', 'sandbox backend').choices(['venv', 'bwrap']))
     .option('--find-links <dir>', 'offline wheelhouse for building the environment (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-index', 'never contact a package index while building the environment')
@@ -71,7 +86,7 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
     .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s), outputError: () => {} })
     .showSuggestionAfterError();
 
-  envOptions(
+  addExecutorOptions(envOptions(
     program
       .command('validate <repo>')
       .description('apply each candidate bug in an isolated copy, run the tests, and record FAIL_TO_PASS / PASS_TO_PASS')
@@ -93,8 +108,9 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
       .option('--seed <n>', 'seed of the verify sample', int('--seed'), 0)
       .option('--confirm', 're-run the FAIL_TO_PASS tests once more and keep only those that fail again')
       .addOption(new Option('--missing <policy>', 'a baseline-passing test missing from the bug run: count as failed when its file failed to collect (fail), or never (ignore)').choices(['fail', 'ignore']).default('fail'))
+      .option('--baseline-of <file>', 'reuse the baseline and coverage map recorded next to this results file (what Slurm array tasks do)')
       .option('--json', 'print the run statistics as JSON'),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -103,7 +119,9 @@ Examples:
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage --workers 4 --verify-sample 20
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage --runner warm --verify-sample 20   # forked runs, checked against isolated ones
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --find-links /opt/pypi/files --no-index --timeout 120
-  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --bound-factor 10 --test-timeout-floor 30   # slower machines`,
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --bound-factor 10 --test-timeout-floor 30   # slower machines
+  swe-forge validate /shared/repos/myrepo --candidates /shared/bugs.jsonl --out /shared/results.jsonl --tests coverage \\
+      --executor slurm --slurm-shards 32 --slurm-partition cpu --slurm-cpus 2 --slurm-time 04:00:00   # a Slurm job array`,
     )
     .action(async (repo: string, o: Record<string, unknown>) => {
       const json = Boolean(o.json);
@@ -114,6 +132,34 @@ Examples:
       const candidates = await readJsonlAll<BugCandidate>(o.candidates as string, { schema: 'BugCandidate' });
       const env = await environmentFor(repo, o as EnvFlags, log);
       try {
+        let slurm: { complete: boolean; submitted: number; run_dir: string; shards: number } | undefined;
+        if (executorName(o) === 'slurm') {
+          // the baseline once, here: every array task reuses it (--baseline-of)
+          const out = resolve(o.out as string);
+          await validateCandidates(env, [], { out, tests: o.tests as TestSelection, timeoutS: o.timeout as number, progress: false, log });
+          const r = await runStageOnSlurm<ValidationResult>({
+            cliModuleUrl: import.meta.url,
+            argv,
+            rewrite: { outFlag: '--out', absolutize: ['--candidates', '--find-links', '--env'], drop: ['--verify-sample', '--baseline-of', '--env'], positional: [repo] },
+            extraArgs: ['--baseline-of', out, '--env', envDirOf(env.spec)],
+            out,
+            settings: slurmSettingsFromCli(o),
+            jobName: 'swe-forge-validate',
+            key: (x) => x.candidate_id,
+            schema: 'ValidationResult',
+            requirePaths: [
+              { path: resolve(repo), what: 'repository checkout' },
+              { path: resolve(o.candidates as string), what: 'candidates file' },
+              { path: envDirOf(env.spec), what: 'environment' },
+            ],
+            log: (l) => log(`[slurm] ${l}`),
+          });
+          if (!r.complete) {
+            say(json ? JSON.stringify({ executor: 'slurm', complete: false, submitted: r.submitted, run_dir: r.runDir }) : `submitted ${r.submitted} array task(s) (${r.runDir}); rerun the same command to follow and merge`);
+            return;
+          }
+          slurm = { complete: true, submitted: r.submitted, run_dir: r.runDir, shards: r.state.count };
+        }
         const { results, stats } = await validateCandidates(env, candidates, {
           out: o.out as string,
           tests: o.tests as TestSelection,
@@ -127,9 +173,13 @@ Examples:
           missing: o.missing as 'fail' | 'ignore',
           progress: !json,
           log,
+          shard: o.shard ? parseShard(o.shard as string) : undefined,
+          baselineOf: o.baselineOf ? resolve(o.baselineOf as string) : undefined,
         });
+        if (slurm) stats.slurm = slurm;
         if (json) say(JSON.stringify(stats, null, 2));
         else {
+          if (slurm) say(`Slurm: ${slurm.shards} shards merged (${slurm.submitted} array task(s) submitted by this run; ${slurm.run_dir})`);
           const by = stats.by_status as Record<string, number>;
           say(`${results.length} result(s) in ${o.out}: ${Object.entries(by).map(([k, v]) => `${k} ${v}`).join(', ')}`);
           say(`${(stats.seconds_per_candidate as number).toFixed(2)} s per candidate, ${(stats.validations_per_minute as number).toFixed(1)} validations/minute (${stats.tests})`);
@@ -172,7 +222,7 @@ Examples:
       }
     });
 
-  envOptions(
+  addExecutorOptions(envOptions(
     program
       .command('eval <repo>')
       .description('grade model patches: RESOLVED_FULL / RESOLVED_PARTIAL / RESOLVED_NO per instance (test-file edits are reverted)')
@@ -181,14 +231,16 @@ Examples:
       .requiredOption('--out <dir>', 'folder for per-instance reports, results.jsonl and summary.json')
       .option('--workers <n>', 'parallel isolated working copies', int('--workers'), 1)
       .option('--timeout <s>', 'per-instance test timeout in seconds', int('--timeout'), 90)
+      .option('--shard-results <file>', 'with --shard: write this shard\'s keyed results here instead of <out>/results.jsonl')
       .option('--json', 'print the summary as JSON'),
-  )
+  ))
     .addHelpText(
       'after',
       `
 Examples:
   swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.json --out eval/
-  swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.jsonl --out eval/ --workers 4`,
+  swe-forge eval ./myrepo --instances instances.jsonl --predictions preds.jsonl --out eval/ --workers 4
+  swe-forge eval /shared/myrepo --instances /shared/instances.jsonl --predictions /shared/preds.json --out /shared/eval --executor slurm --slurm-shards 16`,
     )
     .action(async (repo: string, o: Record<string, unknown>) => {
       const json = Boolean(o.json);
@@ -199,7 +251,39 @@ Examples:
       const predictions = await loadPredictions(o.predictions as string);
       const env = await environmentFor(repo, o as EnvFlags, log);
       try {
-        const { summary } = await evaluatePredictions(env, instances, predictions, { outDir: o.out as string, workers: Math.max(1, o.workers as number), timeoutS: o.timeout as number, progress: !json });
+        if (executorName(o) === 'slurm') {
+          const outDir = resolve(o.out as string);
+          const r = await runStageOnSlurm<EvalResult>({
+            cliModuleUrl: import.meta.url,
+            argv,
+            rewrite: { outFlag: '--shard-results', absolutize: ['--instances', '--predictions', '--out', '--find-links'], drop: ['--env'], positional: [repo] },
+            extraArgs: ['--env', envDirOf(env.spec)],
+            out: join(outDir, 'results.jsonl'),
+            settings: { ...slurmSettingsFromCli(o), runDir: slurmSettingsFromCli(o).runDir ?? join(outDir, 'slurm') },
+            jobName: 'swe-forge-eval',
+            key: (x) => x.instance_id,
+            requirePaths: [
+              { path: resolve(repo), what: 'repository checkout' },
+              { path: resolve(o.instances as string), what: 'instances file' },
+              { path: resolve(o.predictions as string), what: 'predictions file' },
+              { path: envDirOf(env.spec), what: 'environment' },
+            ],
+            log: (l) => log(`[slurm] ${l}`),
+          });
+          if (!r.complete) {
+            say(json ? JSON.stringify({ executor: 'slurm', complete: false, submitted: r.submitted, run_dir: r.runDir }) : `submitted ${r.submitted} array task(s) (${r.runDir}); rerun the same command to follow and merge`);
+            return;
+          }
+        }
+        // after a Slurm run every prediction is in results.jsonl: this only writes the summary
+        const { summary } = await evaluatePredictions(env, instances, predictions, {
+          outDir: o.out as string,
+          workers: Math.max(1, o.workers as number),
+          timeoutS: o.timeout as number,
+          progress: !json,
+          shard: o.shard ? parseShard(o.shard as string) : undefined,
+          resultsPath: o.shardResults ? resolve(o.shardResults as string) : undefined,
+        });
         if (json) say(JSON.stringify(summary, null, 2));
         else {
           say(`resolved ${summary.resolved_instances}/${summary.submitted_instances} (partial ${summary.partial_instances}, unresolved ${summary.unresolved_instances}); report in ${join(String(o.out), 'summary.json')}`);

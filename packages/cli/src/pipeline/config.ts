@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { ConfigError, isObj, type Obj } from './fields.js';
+import { RECIPE_KEYS, resolveRecipe, validateRecipe, type RecipeConfig } from './recipe/config.js';
+import { executorOf, type StageExecutorConfig } from './executor.js';
+
+export { ConfigError };
 
 /** Issue strategies a pipeline can run. */
 export type PipelineIssueStrategy = 'template' | 'tests' | 'lm' | 'original';
@@ -31,14 +36,18 @@ export interface PipelineConfig {
     lm?: LmBugsStage;
     prMirror?: PrMirrorStage;
   };
-  validate: { tests: 'full' | 'files' | 'coverage'; timeoutS: number };
+  validate: { tests: 'full' | 'files' | 'coverage'; timeoutS: number; executor?: StageExecutorConfig };
   combine: { file?: CombineStage; module?: CombineStage & { depth?: number } };
   issues: {
+    /** Where the lm strategy runs (the others are instant): this process or a Slurm job array. */
+    executor?: StageExecutorConfig;
     strategies: PipelineIssueStrategy[];
     /** Which strategy's text becomes `problem_statement` (default: lm, then tests, then the first). */
     primary?: PipelineIssueStrategy;
     lm?: { url: string; model: string; apiKeyEnv?: string; cacheDir?: string; demonstrations?: string; maxAttempts?: number };
   };
+  /** The stages after the instances (each optional): trajectories, SFT dataset, training plan, best-of-K selection. */
+  recipe: RecipeConfig;
 }
 
 /** An OpenAI-compatible server for a bug source. */
@@ -99,16 +108,6 @@ export interface CombineStage {
   limitPerGroup?: number;
 }
 
-/** A config file that does not describe a runnable pipeline; says which field and what to do. */
-export class ConfigError extends Error {
-  constructor(where: string, message: string) {
-    super(`${where}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Read a snake_case or camelCase key. */
 function pick(o: Obj, key: string): unknown {
@@ -123,7 +122,7 @@ function pick(o: Obj, key: string): unknown {
  */
 export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): PipelineConfig {
   if (!isObj(raw)) throw new ConfigError(where, 'expected a mapping with at least `repo:`');
-  const known = ['repo', 'name', 'out', 'seed', 'workers', 'env', 'bugs', 'validate', 'combine', 'issues'];
+  const known = ['repo', 'name', 'out', 'seed', 'workers', 'env', 'bugs', 'validate', 'combine', 'issues', ...RECIPE_KEYS];
   for (const k of Object.keys(raw)) if (!known.includes(k)) throw new ConfigError(where, `unknown key "${k}"; known keys: ${known.join(', ')}`);
   const str = (o: Obj, k: string, ctx: string): string | undefined => {
     const v = pick(o, k);
@@ -320,9 +319,10 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
       include: strs(bugs, 'include', 'bugs.'),
       exclude: strs(bugs, 'exclude', 'bugs.'),
     },
-    validate: { tests: tests as PipelineConfig['validate']['tests'], timeoutS: num(validate, 'timeout_s', 'validate.', 1) ?? 90 },
+    validate: { tests: tests as PipelineConfig['validate']['tests'], timeoutS: num(validate, 'timeout_s', 'validate.', 1) ?? 90, executor: executorOf(where, validate.executor, 'validate.', baseDir) },
     combine: { file: combineStage('file'), module: combineStage('module') },
-    issues: { strategies, primary, lm },
+    issues: { strategies, primary, lm, executor: executorOf(where, issues.executor, 'issues.', baseDir) },
+    recipe: resolveRecipe(raw, baseDir, where),
   };
 }
 
@@ -340,5 +340,7 @@ export async function loadConfig(path: string): Promise<PipelineConfig> {
   } catch (e) {
     throw new ConfigError(path, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return resolveConfig(raw, dirname(resolve(path)), path);
+  const cfg = resolveConfig(raw, dirname(resolve(path)), path);
+  await validateRecipe(cfg.recipe, path, cfg.out);
+  return cfg;
 }

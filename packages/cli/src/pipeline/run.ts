@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ResumableJsonlWriter, readJsonlAll, writeJsonlAtomic } from '@swe-forge/core/jsonl';
+import { ResumableJsonlWriter, readJsonlAll } from '@swe-forge/core/jsonl';
 import { LmClient } from '@swe-forge/core/lm';
 import type { BugCandidate, TaskInstance, ValidationResult } from '@swe-forge/core/schema';
 import { loadDemonstrations, writeProblemStatements, type WriteStats } from '@swe-forge/issue-writer';
@@ -9,6 +9,9 @@ import { buildReportData, type IssueRow, type ReportData, type StageTiming } fro
 import { writeReport } from '../report/render.js';
 import type { LmServer, PipelineConfig, PipelineIssueStrategy } from './config.js';
 import { toDatasetRow } from './dataset.js';
+import { recipePaths, runRecipe, validateRecipe, type RecipeResult } from './recipe/index.js';
+import { StageRunner, writeJsonAtomic } from './runner.js';
+import { runCliStageOnSlurm } from './executor.js';
 import { loadCombine, loadEnvBuilder, loadLmBugs, loadPrMirror, loadProceduralBugs, loadValidator, type BuiltEnvironmentLike, type EnvironmentLike } from './stages.js';
 
 /** Options of {@link runPipeline}. */
@@ -21,6 +24,8 @@ export interface PipelineRunOptions {
   log?: (line: string) => void;
   /** Report title (default: derived from the repository). */
   title?: string;
+  /** Stages the caller left out, shown as skipped with the reason. */
+  skipped?: { stage: string; reason: string }[];
 }
 
 /** What a pipeline run produced. */
@@ -32,6 +37,10 @@ export interface PipelineResult {
   candidates: number;
   stages: StageTiming[];
   data: ReportData;
+  /** Paths of the recipe stages' outputs (when any is configured). */
+  recipe?: RecipeResult;
+  /** Sandbox environments this run opened (0 when every stage resumed: no sandbox ran). */
+  sandboxEnvironmentsOpened: number;
 }
 
 /** Files of a pipeline run inside its output folder. */
@@ -57,17 +66,8 @@ export function pipelinePaths(out: string) {
   };
 }
 
-interface StageMarker {
-  stage: string;
-  status: 'done';
-  duration_s: number;
-  records: number;
-  finished_at: string;
-  stats?: Record<string, unknown>;
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
   await rename(`${path}.tmp`, path);
 }
 
@@ -88,7 +88,8 @@ function identity(cfg: PipelineConfig): string {
   const { repo, name, seed, env, validate, combine } = cfg;
   const where = (s: LmServer | undefined) => s && { ...s, url: undefined, apiKeyEnv: undefined, cacheDir: undefined, concurrency: undefined };
   const bugs = { ...cfg.bugs, lm: where(cfg.bugs.lm), prMirror: cfg.bugs.prMirror && { ...cfg.bugs.prMirror, lm: where(cfg.bugs.prMirror.lm) } };
-  return JSON.stringify({ repo, name, seed, env, bugs, validate, combine });
+  // the executor says where the work runs, not what it is: changing it resumes the run
+  return JSON.stringify({ repo, name, seed, env, bugs, validate: { ...validate, executor: undefined }, combine });
 }
 
 /** core LmClient options for a configured server; the cache defaults to the run's work/lm-cache. */
@@ -118,7 +119,8 @@ function primaryStrategy(cfg: PipelineConfig): PipelineIssueStrategy {
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
   const p = pipelinePaths(cfg.out);
-  if (opts.fresh) await rm(p.work, { recursive: true, force: true });
+  const recipeDirs = recipePaths(cfg.out);
+  if (opts.fresh) for (const d of [p.work, join(cfg.out, 'rollouts'), recipeDirs.sft, recipeDirs.train, recipeDirs.verify]) await rm(d, { recursive: true, force: true });
   await mkdir(p.stages, { recursive: true });
   if (!existsSync(cfg.repo)) throw new Error(`repository ${cfg.repo} does not exist: fix repo: in the config`);
   // Load every stage package and check the options they own first: a missing package or an
@@ -135,6 +137,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
   if (unknown.length > 0) {
     throw new Error(`unknown modifier(s) in bugs.modifiers: ${unknown.join(', ')}: choose from ${[...known].join(', ')}`);
   }
+  await validateRecipe(cfg.recipe, 'config', cfg.out);
   if (existsSync(p.config)) {
     const prev = await readFile(p.config, 'utf8');
     if (prev.trim() !== identity(cfg)) throw new Error(`${cfg.out} holds a run made with a different repo/bugs/validation config: rerun with --fresh to start over, or choose another out folder`);
@@ -143,25 +146,9 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
   }
 
 
-  const timings: StageTiming[] = [];
-  const markerOf = (name: string): string => join(p.stages, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
-  const stage = async <T>(name: string, run: () => Promise<{ value: T; records: number; stats?: Record<string, unknown> }>, load: () => Promise<T>): Promise<T> => {
-    const marker = markerOf(name);
-    if (existsSync(marker)) {
-      const m = JSON.parse(await readFile(marker, 'utf8')) as StageMarker;
-      timings.push({ stage: name, duration_s: m.duration_s, records: m.records, status: 'resumed' });
-      log(`${name}: done in an earlier run (${m.records} records)`);
-      return load();
-    }
-    log(`${name}: running`);
-    const t0 = Date.now();
-    const r = await run();
-    const m: StageMarker = { stage: name, status: 'done', duration_s: (Date.now() - t0) / 1000, records: r.records, finished_at: new Date().toISOString(), stats: r.stats };
-    await writeJsonAtomic(marker, m);
-    timings.push({ stage: name, duration_s: m.duration_s, records: r.records, status: 'done' });
-    log(`${name}: ${r.records} records in ${m.duration_s.toFixed(1)}s`);
-    return r.value;
-  };
+  const runner = new StageRunner(p.stages, { log });
+  const timings = runner.timings;
+  const stage = runner.stage.bind(runner);
 
   const built = await stage<BuiltEnvironmentLike>(
     'env',
@@ -174,8 +161,14 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
   );
   const spec = built.spec;
   const repoName = cfg.name ?? spec.repo ?? basename(cfg.repo);
-  let env: EnvironmentLike | undefined;
-  const openEnv = async (): Promise<EnvironmentLike> => (env ??= await envBuilder.openEnvironment(built));
+  // Environments are opened on first use, one per sandbox backend: a run that opens none ran no sandbox.
+  const envs = new Map<string, Promise<EnvironmentLike>>();
+  const openSandboxEnv = async (backend?: 'venv' | 'bwrap'): Promise<EnvironmentLike> => {
+    const b = backend ?? '';
+    if (!envs.has(b)) envs.set(b, envBuilder.openEnvironment(built, backend ? { backend } : undefined));
+    return envs.get(b)!;
+  };
+  const openEnv = (): Promise<EnvironmentLike> => openSandboxEnv();
   try {
     const procedural =
       cfg.bugs.procedural === false
@@ -198,7 +191,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
           );
     // LM spending per strategy, read back from the stage markers (so a resumed run reports it too)
     const costs: Record<string, number> = {};
-    const markerStats = async (name: string): Promise<Record<string, unknown>> => (JSON.parse(await readFile(markerOf(name), 'utf8')) as StageMarker).stats ?? {};
+    const markerStats = (name: string): Promise<Record<string, unknown>> => runner.stats(name);
     const fromSources: BugCandidate[] = [];
     const lmCfg = cfg.bugs.lm;
     if (lmCfg && lmBugsMod) {
@@ -271,11 +264,38 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
     }
     const candidates = [...procedural, ...fromSources];
     const validateOpts = { out: p.validation, tests: cfg.validate.tests, workers: cfg.workers, timeoutS: cfg.validate.timeoutS, progress: opts.progress, seed: cfg.seed };
+    // `validate.executor: slurm`: the baseline here, the candidates as a job array (`swe-forge validate --shard`), then the stats here
+    const validateAll = async (cands: BugCandidate[], label: string): Promise<{ results: ValidationResult[]; stats: Record<string, unknown> }> => {
+      const ex = cfg.validate.executor;
+      if (ex?.type === 'slurm' && cands.length) {
+        const env = await openEnv();
+        await validator.validateCandidates(env, [], { ...validateOpts, progress: false });
+        const file = join(p.work, `validate.${label}.candidates.jsonl`);
+        await writeKeyed(file, cands, (x) => x.id, 'BugCandidate');
+        const r = await runCliStageOnSlurm<ValidationResult>({
+          argv: ['validate', cfg.repo, '--candidates', file, '--out', p.validation, '--tests', cfg.validate.tests, '--timeout', String(cfg.validate.timeoutS), '--seed', String(cfg.seed), '--baseline-of', p.validation, '--env', built.dir, ...(cfg.env.backend ? ['--backend', cfg.env.backend] : [])],
+          outFlag: '--out',
+          out: p.validation,
+          settings: ex.slurm,
+          defaultRunDir: join(p.work, 'slurm', `validate-${label}`),
+          jobName: 'swe-forge-validate',
+          key: (x) => x.candidate_id,
+          schema: 'ValidationResult',
+          requirePaths: [
+            { path: file, what: 'candidates file' },
+            { path: built.dir, what: 'environment' },
+          ],
+          log: (l) => log(`validate: ${l}`),
+        });
+        log(`validate: ${r.shards} Slurm shards merged (${r.submitted} array task(s) submitted; ${r.runDir})`);
+      }
+      return validator.validateCandidates(await openEnv(), cands, validateOpts);
+    };
     const results = await stage<ValidationResult[]>(
       'validate',
       async () => {
         const ids = new Set(candidates.map((c) => c.id));
-        const r = await validator.validateCandidates(await openEnv(), candidates, validateOpts);
+        const r = await validateAll(candidates, 'base');
         const mine = r.results.filter((x) => ids.has(x.candidate_id));
         return { value: mine, records: mine.length, stats: r.stats };
       },
@@ -317,7 +337,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
         'validate:combined',
         async () => {
           if (combinedCandidates.length === 0) return { value: [], records: 0 };
-          const r = await validator.validateCandidates(await openEnv(), combinedCandidates, validateOpts);
+          const r = await validateAll(combinedCandidates, 'combined');
           const mine = r.results.filter((x) => ids.has(x.candidate_id));
           return { value: mine, records: mine.length, stats: r.stats };
         },
@@ -348,6 +368,33 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
       const written = await stage<TaskInstance[]>(
         `issues:${strategy}`,
         async () => {
+          const ex = cfg.issues.executor;
+          if (strategy === 'lm' && lmCfg && ex?.type === 'slurm' && instances.length) {
+            // the LM strategy as a job array (`swe-forge issues write --shard`); the local call below then only reads it back
+            const file = join(p.work, 'issues.lm.instances.jsonl');
+            await writeKeyed(file, instances, (x) => x.instance_id, 'TaskInstance');
+            const argv = ['issues', 'write', '--instances', file, '--strategy', 'lm', '--lm-url', lmCfg.url, '--model', lmCfg.model, '--seed', String(cfg.seed), '--repo', cfg.repo, '--artifacts', p.artifacts, '--out', out, '--cache', lmCfg.cacheDir ?? p.lmCache];
+            if (lmCfg.apiKeyEnv) argv.push('--api-key-env', lmCfg.apiKeyEnv);
+            if (lmCfg.demonstrations) argv.push('--demos', lmCfg.demonstrations);
+            if (lmCfg.maxAttempts) argv.push('--max-attempts', String(lmCfg.maxAttempts));
+            const r = await runCliStageOnSlurm<TaskInstance>({
+              argv,
+              outFlag: '--out',
+              out,
+              settings: ex.slurm,
+              defaultRunDir: join(p.work, 'slurm', 'issues-lm'),
+              jobName: 'swe-forge-issues-lm',
+              key: (x) => x.instance_id,
+              schema: 'TaskInstance',
+              requirePaths: [
+                { path: file, what: 'instances file' },
+                { path: cfg.repo, what: 'repository checkout' },
+              ],
+              requireUrls: [{ url: lmCfg.url, what: 'LM endpoint' }],
+              log: (l) => log(`issues:lm: ${l}`),
+            });
+            log(`issues:lm: ${r.shards} Slurm shards merged (${r.submitted} array task(s) submitted; ${r.runDir})`);
+          }
           const r = await writeProblemStatements(instances, {
             strategy,
             out,
@@ -365,10 +412,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
         },
         async () => (existsSync(out) ? readJsonlAll<TaskInstance>(out) : []),
       );
-      if (!stats) {
-        const m = JSON.parse(await readFile(join(p.stages, `issues_${strategy}.json`), 'utf8')) as StageMarker;
-        stats = m.stats as WriteStats;
-      }
+      stats ??= (await runner.stats(`issues:${strategy}`)) as unknown as WriteStats;
       byStrategy.set(strategy, new Map(written.map((i) => [i.instance_id, i])));
       issueRows.push({ strategy, written: stats.written + stats.resumed, skipped: stats.skipped, rejections: stats.rejections.total, cost_usd: stats.lm.cost_usd });
     }
@@ -386,8 +430,28 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
       const chosen = order.find((s) => texts[s]);
       return toDatasetRow(inst, chosen ? texts[chosen]! : undefined, chosen, texts);
     });
-    await writeJsonlAtomic(p.dataset, rows);
-    timings.push({ stage: 'dataset', duration_s: (Date.now() - t0) / 1000, records: rows.length, status: 'done' });
+    const text = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+    const same = existsSync(p.dataset) && (await readFile(p.dataset, 'utf8')) === text;
+    if (!same) await writeTextAtomic(p.dataset, text);
+    timings.push({ stage: 'dataset', duration_s: (Date.now() - t0) / 1000, records: rows.length, status: same ? 'resumed' : 'done' });
+
+    // Trajectories, SFT dataset, training plan, best of K (each only when configured).
+    for (const sk of opts.skipped ?? []) runner.skip(sk.stage, sk.reason);
+    let recipe: RecipeResult | undefined;
+    if (Object.values(cfg.recipe).some(Boolean)) {
+      const withIssues = instances.map((inst, i) => ({ ...inst, problem_statement: rows[i]!.problem_statement }));
+      recipe = await runRecipe({
+        cfg,
+        runner,
+        instances: withIssues,
+        datasetPath: p.dataset,
+        openEnv: async (backend) => openSandboxEnv(backend ?? ((await envBuilder.bwrapAvailable()).ok ? 'bwrap' : 'venv')),
+        envDir: built.dir,
+        // undefined lets each stage decide (progress on a TTY outside CI); false keeps them quiet
+        progress: opts.progress === false ? false : undefined,
+        log,
+      });
+    }
 
     const data = buildReportData({
       title: opts.title,
@@ -400,11 +464,12 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
       costs,
       stages: timings,
       issues: issueRows,
+      recipe: recipe?.figures,
     });
     const report = await writeReport(cfg.out, data);
     await writeJsonAtomic(p.stats, { repo: repoName, base_commit: spec.commit, env_id: spec.id, rows: data.family_rows, per_strategy: data.rows, coverage: data.coverage, statuses: data.statuses, stages: timings, issues: issueRows });
-    return { out: cfg.out, dataset: p.dataset, report, instances: rows.length, candidates: candidates.length + combinedCandidates.length, stages: timings, data };
+    return { out: cfg.out, dataset: p.dataset, report, instances: rows.length, candidates: candidates.length + combinedCandidates.length, stages: timings, data, recipe, sandboxEnvironmentsOpened: envs.size };
   } finally {
-    await env?.dispose();
+    for (const e of envs.values()) await (await e.catch(() => undefined))?.dispose();
   }
 }

@@ -25,7 +25,8 @@ export interface EnvironmentLike {
 /** @swe-forge/env-builder, as the pipeline uses it. */
 export interface EnvBuilderModule {
   buildEnvironment(repoDir: string, opts?: Record<string, unknown>): Promise<BuiltEnvironmentLike>;
-  openEnvironment(env: BuiltEnvironmentLike | EnvSpec): Promise<EnvironmentLike>;
+  openEnvironment(env: BuiltEnvironmentLike | EnvSpec, opts?: { backend?: 'venv' | 'bwrap' }): Promise<EnvironmentLike>;
+  bwrapAvailable(): Promise<{ ok: boolean; reason?: string }>;
 }
 
 /** @swe-forge/procedural-bugs, as the pipeline uses it. */
@@ -56,7 +57,7 @@ export interface CombineModule {
 }
 
 /** Load env-builder (stage `env`). */
-export const loadEnvBuilder = (): Promise<EnvBuilderModule> => loadStage<EnvBuilderModule>('env', '@swe-forge/env-builder', ['buildEnvironment', 'openEnvironment']);
+export const loadEnvBuilder = (): Promise<EnvBuilderModule> => loadStage<EnvBuilderModule>('env', '@swe-forge/env-builder', ['buildEnvironment', 'openEnvironment', 'bwrapAvailable']);
 /** Load procedural-bugs (stage `bugs`). */
 export const loadProceduralBugs = (): Promise<ProceduralBugsModule> => loadStage<ProceduralBugsModule>('bugs', '@swe-forge/procedural-bugs', ['generateProceduralBugs', 'MODIFIERS']);
 /** Load lm-bugs (stages `bugs:lm_modify`, `bugs:lm_rewrite`). */

@@ -1,3 +1,5 @@
+import type { RecipeFigures } from './sections/index.js';
+
 /**
  * The figures a dataset report shows, computed from a pipeline's records: per-strategy
  * yield (the SWE-smith paper's Table 1 shape), distributions, bug coverage, stage times.
@@ -37,6 +39,8 @@ export interface StageTiming {
   records?: number;
   /** `done`, `resumed` (finished by an earlier run), or `skipped`. */
   status: string;
+  /** Why a stage was skipped. */
+  note?: string;
 }
 
 /** Issue-writer counters per strategy. */
@@ -63,6 +67,8 @@ export interface ReportData {
   coverage: { broken: number; total: number; pct: number };
   stages: StageTiming[];
   issues: IssueRow[];
+  /** Trajectories, SFT dataset, training plan and best-of-K figures (stages that ran). */
+  recipe?: RecipeFigures;
 }
 
 /** Minimal shapes the report reads (structurally compatible with core's contracts). */
@@ -79,6 +85,7 @@ export interface ReportInput {
   baselinePassed?: number;
   stages?: StageTiming[];
   issues?: IssueRow[];
+  recipe?: RecipeFigures;
   generatedAt?: string;
 }
 
@@ -164,6 +171,7 @@ export function buildReportData(input: ReportInput): ReportData {
     coverage: { broken: broken.size, total, pct: total ? Math.round((1000 * broken.size) / total) / 10 : 0 },
     stages: input.stages ?? [],
     issues: input.issues ?? [],
+    ...(input.recipe ? { recipe: input.recipe } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { histogram, type ReportData, type StrategyRow } from './data.js';
+import { RECIPE_CSS, recipeSections } from './sections/index.js';
 import { barChart, columnChart, esc } from './svg.js';
 
 const FAMILY_COLORS: Record<string, string> = { procedural: '#10b981', combine: '#f59e0b', lm: '#8b5cf6', pr_mirror: '#ef4444' };
@@ -53,14 +54,16 @@ export function renderReportHtml(d: ReportData): string {
     .join('');
   const stageTotal = d.stages.reduce((a, s) => a + s.duration_s, 0);
   const stageRows = d.stages
-    .map((s) => `<tr><td>${esc(s.stage)}</td><td class="n">${secs(s.duration_s)}</td><td class="n">${s.records ?? '–'}</td><td>${esc(s.status)}</td></tr>`)
+    .map((s) => `<tr data-stage="${esc(s.stage)}"><td>${esc(s.stage)}</td><td class="n">${secs(s.duration_s)}</td><td class="n">${s.records ?? '–'}</td><td>${esc(s.status)}${s.note ? ` (${esc(s.note)})` : ''}</td></tr>`)
     .join('');
+  const recipe = recipeSections(d.recipe);
+  const traj = d.recipe?.trajectories?.all;
   const issueRows = d.issues
     .map((i) => `<tr><td>${esc(i.strategy)}</td><td class="n">${i.written}</td><td class="n">${i.skipped}</td><td class="n">${i.rejections}</td><td class="n">$${i.cost_usd.toFixed(4)}</td></tr>`)
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(d.title)}</title><style>${CSS}</style></head>
+<title>${esc(d.title)}</title><style>${CSS}${RECIPE_CSS}</style></head>
 <body><main>
 <h1>${esc(d.title)}</h1>
 <p class="sub">${esc(d.repo)} @ <code>${esc(d.base_commit.slice(0, 12))}</code> · generated ${esc(d.generated_at)}</p>
@@ -69,6 +72,8 @@ export function renderReportHtml(d: ReportData): string {
 <div class="card"><span>valid instances</span><b>${all?.valid ?? 0}</b></div>
 <div class="card"><span>yield</span><b>${(all?.yield_pct ?? 0).toFixed(1)}%</b></div>
 <div class="card"><span>bug coverage</span><b>${d.coverage.pct.toFixed(1)}%</b></div>
+${traj ? `<div class="card"><span>trajectories resolved</span><b>${traj.resolved}/${traj.evaluated}</b></div>` : ''}
+${d.recipe?.sft ? `<div class="card"><span>SFT records</span><b>${d.recipe.sft.records}</b></div>` : ''}
 <div class="card"><span>wall time</span><b>${secs(stageTotal)}</b></div>
 </div>
 <h2>Yield per strategy</h2>
@@ -89,6 +94,7 @@ ${tableRows(d.family_rows.filter((r) => r.strategy === 'all'), true)}
 <h2>Validation outcomes</h2>
 <table><thead><tr><th>status</th><th class="n">candidates</th></tr></thead><tbody>${statusRows}</tbody></table>
 ${d.issues.length ? `<h2>Problem statements</h2><table><thead><tr><th>issue strategy</th><th class="n">written</th><th class="n">skipped</th><th class="n">LM drafts rejected</th><th class="n">cost</th></tr></thead><tbody>${issueRows}</tbody></table>` : ''}
+${recipe.html}
 <h2>Wall time per stage</h2>
 <table><thead><tr><th>stage</th><th class="n">wall time</th><th class="n">records</th><th>status</th></tr></thead><tbody>${stageRows}
 <tr class="sum"><td>total</td><td class="n">${secs(stageTotal)}</td><td></td><td></td></tr></tbody></table>
@@ -148,8 +154,10 @@ export function renderReportMarkdown(d: ReportData): string {
     for (const i of d.issues) out.push(`| ${i.strategy} | ${i.written} | ${i.skipped} | ${i.rejections} | $${i.cost_usd.toFixed(4)} |`);
     out.push('');
   }
+  const recipe = recipeSections(d.recipe).md;
+  if (recipe) out.push(recipe);
   out.push('## Wall time per stage', '', '| stage | wall time | records | status |\n|---|---:|---:|---|');
-  for (const s of d.stages) out.push(`| ${s.stage} | ${secs(s.duration_s)} | ${s.records ?? '–'} | ${s.status} |`);
+  for (const s of d.stages) out.push(`| ${s.stage} | ${secs(s.duration_s)} | ${s.records ?? '–'} | ${s.status}${s.note ? ` (${s.note})` : ''} |`);
   out.push(`| **total** | **${secs(stageTotal)}** | | |`, '');
   return out.join('\n');
 }

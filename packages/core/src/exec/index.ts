@@ -177,16 +177,10 @@ export interface PoolSummary<O> {
 }
 
 /**
- * Runs keyed tasks somewhere. {@link LocalExecutor} runs them in this process.
- *
- * How a `SlurmExecutor` slots in (not built yet): its `run()` writes the tasks to a JSONL
- * manifest and submits `sbatch --array=0-(n-1)` where every array task runs the same stage
- * CLI with `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT` and its own output
- * `<out>.shard-<i>-of-<n>.jsonl`; inside, that CLI calls {@link runPool} with `shard`, which
- * keeps exactly the keys with `shardOf(key, n) === i`. When the array finishes, `run()`
- * merges the shard outputs by key into `out` (finished keys are skipped, so resubmitting a
- * failed array is safe) and returns the merged {@link PoolSummary}. Because the worker runs
- * inside the array task, the stage must be able to rebuild it from the CLI arguments.
+ * Runs keyed tasks somewhere. {@link LocalExecutor} runs them in this process. On a cluster,
+ * stages run their own CLI once per shard as a Slurm job array instead (`runSlurmArray` /
+ * `runStageOnSlurm`): each array task calls {@link runPool} with `shard`, which keeps exactly
+ * the keys with `shardOf(key, n) === i`, and the shard outputs are merged by key.
  */
 export interface Executor {
   /** Short name, e.g. `local` or `slurm`. */

@@ -272,6 +272,27 @@ export const TrajectoryStepSchema = z.object({
 /** One agent action with its error and hygiene flags. */
 export type TrajectoryStep = z.infer<typeof TrajectoryStepSchema>;
 
+/** A step with every flag at its default (false / null / empty), then `fields`: for code that records steps. */
+export function trajectoryStep(index: number, messageIndex: number, fields: Partial<TrajectoryStep> = {}): TrajectoryStep {
+  return {
+    index,
+    message_index: messageIndex,
+    observation_indices: [],
+    tool: null,
+    action: null,
+    format_error: false,
+    tool_error: false,
+    exit_code: null,
+    timed_out: false,
+    truncated: false,
+    touched_tests: false,
+    read_git_history: false,
+    submitted: false,
+    masked_observations: [],
+    ...fields,
+  };
+}
+
 /** One agent run on one task instance. */
 export const TrajectorySchema = z.object({
   schema_version: schemaVersion,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecord, type Trajectory } from '../schema/index.js';
-import { MINI_SWE_AGENT_FORMAT, toMiniSweAgentTrajectory } from './index.js';
+import { MINI_SWE_AGENT_FORMAT, importMiniSweAgent, toMiniSweAgentTrajectory } from './index.js';
 
 const base = {
   format_error: false,
@@ -68,5 +68,14 @@ describe('toMiniSweAgentTrajectory', () => {
   it('names the exit status in the exit message of an unsubmitted run', () => {
     const m = toMiniSweAgentTrajectory({ ...trajectory, exit_status: 'LimitsExceeded', submission: '' });
     expect(m.messages.at(-1)).toEqual({ role: 'exit', content: 'LimitsExceeded', extra: { exit_status: 'LimitsExceeded', submission: '' } });
+  });
+
+  it('round-trips through the importer: the same messages, actions and error flags', () => {
+    const back = importMiniSweAgent(JSON.parse(JSON.stringify(toMiniSweAgentTrajectory(trajectory))), { instanceId: 'demo.1', attempt: 1 });
+    expect(back.exit_status).toBe('Submitted');
+    expect(back.submission).toBe(trajectory.submission);
+    expect(back.messages.map((m) => [m.role, m.content])).toEqual(trajectory.messages.map((m) => [m.role, m.content]));
+    const view = (s: Trajectory['steps'][number]) => ({ message_index: s.message_index, action: s.action, format_error: s.format_error, timed_out: s.timed_out, exit_code: s.exit_code, submitted: s.submitted });
+    expect(back.steps.map(view)).toEqual(trajectory.steps.map(view));
   });
 });

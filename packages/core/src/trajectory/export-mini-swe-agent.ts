@@ -99,7 +99,9 @@ export function toMiniSweAgentTrajectory(t: Trajectory): MiniSweAgentTrajectory 
       const s = byObservation.get(i)!;
       msg.extra = {
         returncode: s.timed_out ? -1 : s.exit_code,
-        exception_info: s.timed_out ? 'the command timed out and was killed' : '',
+        // mini-swe-agent's own wording and exception type for a command killed at its timeout
+        exception_info: s.timed_out ? `An error occurred while executing the command: Command '${typeof s.action === 'string' ? s.action : ''}' timed out and was killed` : '',
+        ...(s.timed_out ? { exception_type: 'TimeoutExpired' } : {}),
         swe_forge: { step: s.index, tool_error: s.tool_error, timed_out: s.timed_out, truncated: s.truncated },
       };
     }

@@ -84,7 +84,8 @@ export function observationFacts(content: string, extra: Record<string, unknown>
   }
   const exceptionType = typeof extra.exception_type === 'string' ? extra.exception_type : '';
   const exceptionInfo = typeof extra.exception_info === 'string' ? extra.exception_info : '';
-  const timed_out = /Timeout/i.test(exceptionType) || TIMEOUT_TEXT.some((r) => r.test(content));
+  // mini-swe-agent v2: returncode -1, exception_info "… Command '…' timed out after N seconds", exception_type TimeoutExpired
+  const timed_out = /Timeout/i.test(exceptionType) || TIMEOUT_TEXT.some((r) => r.test(content) || r.test(exceptionInfo));
   const format_error = extra.interrupt_type === 'FormatError' || FORMAT_ERROR_TEXT.some((r) => r.test(content));
   const exceptionShown = /^<exception>/.test(content) || exceptionInfo !== '';
   const tool_error = !timed_out && !format_error && (exceptionShown || TOOL_ERROR_TEXT.some((r) => r.test(content.trimStart())));
@@ -237,7 +238,8 @@ export function deriveSteps(messages: readonly ChatMessage[], opts: DeriveStepsO
       action,
       format_error,
       tool_error: !format_error && facts.some((f) => f.tool_error),
-      exit_code: codes.length ? (codes.find((c) => c !== 0) ?? 0) : null,
+      // a run ends on the submit sentinel only when its command exited 0 (mini-swe-agent's rule); no observation follows it
+      exit_code: codes.length ? (codes.find((c) => c !== 0) ?? 0) : submitted && observation_indices.length === 0 && !format_error ? 0 : null,
       timed_out: facts.some((f) => f.timed_out),
       truncated: facts.some((f) => f.truncated),
       touched_tests,

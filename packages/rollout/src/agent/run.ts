@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { LmError, type LmRequest, type LmResponse } from '@swe-forge/core/lm';
-import { SCHEMA_VERSION, type ChatMessage, type TaskInstance, type Trajectory, type TrajectoryStep } from '@swe-forge/core/schema';
+import { SCHEMA_VERSION, trajectoryStep, type ChatMessage, type TaskInstance, type Trajectory, type TrajectoryStep } from '@swe-forge/core/schema';
 import { commandWritesTests } from '@swe-forge/core/trajectory';
 import { renderTemplate } from '../config/render.js';
 import type { AgentConfig } from '../config/types.js';
@@ -253,22 +253,5 @@ export async function runAgent(o: RunAgentOptions): Promise<Trajectory> {
   return trajectory;
 }
 
-function step(index: number, messageIndex: number, fields: Partial<TrajectoryStep>): TrajectoryStep {
-  return {
-    index,
-    message_index: messageIndex,
-    observation_indices: [],
-    tool: null,
-    action: null,
-    format_error: false,
-    tool_error: false,
-    exit_code: null,
-    timed_out: false,
-    truncated: false,
-    touched_tests: false,
-    read_git_history: false,
-    submitted: false,
-    masked_observations: [],
-    ...fields,
-  };
-}
+/** A step of this run (core's defaults for every flag). */
+const step = trajectoryStep;

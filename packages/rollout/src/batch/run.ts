@@ -35,6 +35,8 @@ export interface RunRolloutsOptions {
   workers?: number;
   /** Run only the keys of this shard, into its own file. */
   shard?: { index: number; count: number };
+  /** The shard's trajectories file (default `DIR/trajectories.shard-<i>-of-<n>.jsonl`; a Slurm array task writes its run folder's shard file). */
+  shardOut?: string;
   /** Grade each submission with the validator (default true). */
   evaluate?: boolean;
   /** Timeout of one grading test run in seconds (default 90). */
@@ -75,7 +77,7 @@ export async function runRollouts(o: RunRolloutsOptions): Promise<RunRolloutsRes
   if (byId.size !== o.instances.length) throw new Error('runRollouts: instance ids must be unique; the instances file lists one id twice');
   const foreign = o.instances.filter((i) => i.env_id && o.env.spec.id && i.env_id !== o.env.spec.id);
   if (foreign.length) o.log?.(`note: ${foreign.length} instance(s) name another environment id (e.g. ${foreign[0]!.env_id}) than ${o.env.spec.id}; they run here if their bug patch applies`);
-  const path = o.shard ? outputPaths.shard(o.outDir, o.shard) : outputPaths.trajectories(o.outDir);
+  const path = o.shard ? (o.shardOut ?? outputPaths.shard(o.outDir, o.shard)) : outputPaths.trajectories(o.outDir);
   const writer = await openTrajectories(path);
   if (!o.shard) {
     const merged = await mergeShardsInto(o.outDir, writer);

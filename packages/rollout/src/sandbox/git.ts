@@ -6,18 +6,12 @@
  * fsmonitor the agent plants in the working copy's `.git` is therefore never run on the host.
  */
 import { run } from '@swe-forge/core/proc';
+import { GIT_ENV } from '@swe-forge/env-builder';
 
-/** A fixed identity and date (env-builder's scrub uses the same), so one tree always gives one commit. */
+/** env-builder's fixed identity and date (one tree always gives one commit), with no global config either. */
 export const FIXED_GIT_ENV: Record<string, string> = {
-  GIT_AUTHOR_NAME: 'swe-forge',
-  GIT_AUTHOR_EMAIL: 'swe-forge@localhost',
-  GIT_COMMITTER_NAME: 'swe-forge',
-  GIT_COMMITTER_EMAIL: 'swe-forge@localhost',
-  GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z',
-  GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z',
-  GIT_CONFIG_NOSYSTEM: '1',
+  ...GIT_ENV,
   GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_TERMINAL_PROMPT: '0',
   GIT_OPTIONAL_LOCKS: '0',
   LC_ALL: 'C',
 };

@@ -3,7 +3,7 @@
  * history it ran with (segments), cut to the token budget, and encode every record exactly.
  */
 import { placeholderOf, processorMask } from '@swe-forge/core/history';
-import { SCHEMA_VERSION, type HistoryProcessor, type SftMessage, type SftRecord, type Trajectory, type TrajectoryStep } from '@swe-forge/core/schema';
+import { SCHEMA_VERSION, trajectoryStep, type HistoryProcessor, type SftMessage, type SftRecord, type Trajectory, type TrajectoryStep } from '@swe-forge/core/schema';
 import { chunkConversation, type ChunkDrop, type ChunkScheme } from '../chunk/index.js';
 import { bucketOf, type Bucket } from '../curriculum/buckets.js';
 import { convertConversation, FormatConversionError, type OutputFormat } from '../format/convert.js';
@@ -70,22 +70,7 @@ export function stepsOf(t: Trajectory): TrajectoryStep[] {
   const out: TrajectoryStep[] = [];
   t.messages.forEach((m, i) => {
     if (m.role !== 'assistant') return;
-    out.push({
-      index: out.length,
-      message_index: i,
-      observation_indices: [],
-      tool: null,
-      action: null,
-      format_error: false,
-      tool_error: false,
-      exit_code: null,
-      timed_out: false,
-      truncated: false,
-      touched_tests: false,
-      read_git_history: false,
-      submitted: false,
-      masked_observations: [],
-    });
+    out.push(trajectoryStep(out.length, i));
   });
   return out;
 }

@@ -5,5 +5,5 @@ export { CommandSlurmClient, parseJobId, parseQueue, SlurmError } from './client
 export type { QueueState, SlurmClient } from './client.js';
 export { readSlurmState, runSlurmArray, shardExitCode, shardLogTail, slurmRunStatus, slurmStatePath, SlurmRunError } from './run.js';
 export type { ShardRecord, ShardState, ShardStatus, SlurmArrayOptions, SlurmArrayResult, SlurmRunState } from './run.js';
-export { addExecutorOptions, executorName, selfCommand, shardArgv, slurmSettingsFromCli } from './stage.js';
-export type { ExecutorCliOptions, OptionTarget, StageSlurmSettings } from './stage.js';
+export { addExecutorOptions, executorName, runStageOnSlurm, selfCommand, shardArgv, slurmSettingsFromCli } from './stage.js';
+export type { ExecutorCliOptions, OptionTarget, StageOnSlurm, StageSlurmSettings } from './stage.js';

@@ -7,8 +7,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { SchemaName } from '../../schema/index.js';
 import { SlurmError } from './client.js';
-import type { SlurmResources } from './script.js';
+import { runSlurmArray, type SlurmArrayResult } from './run.js';
+import type { ArrayScriptOptions, SlurmResources } from './script.js';
 
 /** A commander-like command: `option(flags, description, parse?, default?)`. */
 export interface OptionTarget {
@@ -116,14 +118,20 @@ const BOOLEAN = ['--slurm-no-wait'];
 
 /**
  * The argv one array task runs, from the stage's own argv (without node and the script): the
- * executor and `--slurm-*` flags are dropped, `outFlag`'s value becomes `{out}` (or it is
- * added), `--shard {index}/{count}` is appended, and every path-like value given in
- * `absolutize` flags is made absolute (the node's working directory differs). Handles both
- * `--flag value` and `--flag=value`.
+ * executor and `--slurm-*` flags (and the valued flags in `drop`, boolean ones in `dropBoolean`)
+ * are dropped, `outFlag`'s value becomes `{out}` (or it is added), `--shard {index}/{count}` is
+ * appended, and the values of `absolutize` flags and the `positional` words (a repository path)
+ * are made absolute: the node's working directory differs. Handles `--flag value` and `--flag=value`.
  */
-export function shardArgv(argv: readonly string[], opts: { outFlag: string; absolutize?: string[]; cwd?: string }): string[] {
+export function shardArgv(
+  argv: readonly string[],
+  opts: { outFlag: string; absolutize?: string[]; cwd?: string; drop?: string[]; dropBoolean?: string[]; positional?: string[] },
+): string[] {
   const out: string[] = [];
   const abs = new Set(opts.absolutize ?? []);
+  const drop = new Set(opts.drop ?? []);
+  const dropBool = new Set(opts.dropBoolean ?? []);
+  const positional = new Set(opts.positional ?? []);
   const cwd = opts.cwd ?? process.cwd();
   let sawOut = false;
   for (let i = 0; i < argv.length; i++) {
@@ -134,11 +142,15 @@ export function shardArgv(argv: readonly string[], opts: { outFlag: string; abso
     }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const flag = eq > 0 ? a.slice(0, eq) : a;
-    if (VALUED.includes(flag)) {
+    if (VALUED.includes(flag) || drop.has(flag)) {
       if (eq < 0) i++;
       continue;
     }
-    if (BOOLEAN.includes(flag)) continue;
+    if (BOOLEAN.includes(flag) || dropBool.has(flag)) continue;
+    if (positional.has(a)) {
+      out.push(resolve(cwd, a));
+      continue;
+    }
     if (flag === opts.outFlag) {
       if (eq < 0) i++;
       out.push(opts.outFlag, '{out}');
@@ -187,4 +199,52 @@ export function selfCommand(cliModuleUrl: string): string[] {
     return [process.execPath, '--conditions=@swe-forge/source', '--import', pathToFileURL(tsx).href, ts];
   }
   throw new SlurmError(`no bin.js or bin.ts next to ${here}: set SWE_FORGE_SELF_COMMAND to the command that runs this stage on a compute node`);
+}
+
+/** What {@link runStageOnSlurm} needs from a stage CLI. */
+export interface StageOnSlurm<T> {
+  /** The calling CLI module's `import.meta.url` (its `bin` is what array tasks run). */
+  cliModuleUrl: string;
+  /** The stage's argv as its CLI received it. */
+  argv: readonly string[];
+  /** How the argv becomes an array task's (see {@link shardArgv}). */
+  rewrite: Parameters<typeof shardArgv>[1];
+  /** Arguments appended to every array task's argv (e.g. where the shared baseline is). */
+  extraArgs?: string[];
+  /** The merged, keyed output (absolute). */
+  out: string;
+  settings: StageSlurmSettings;
+  jobName: string;
+  key: (record: T) => string;
+  schema?: SchemaName;
+  requirePaths?: ArrayScriptOptions['requirePaths'];
+  requireUrls?: ArrayScriptOptions['requireUrls'];
+  /** Variables every array task exports (e.g. `SWE_FORGE_HOME`, so nodes find the shared environment cache). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Run a stage CLI as a Slurm job array over its own command line and merge the shards into
+ * `out` (run folder: `--slurm-run-dir`, default `<out>.slurm`). The shared part of every stage's
+ * `--executor slurm`.
+ */
+export async function runStageOnSlurm<T>(o: StageOnSlurm<T>): Promise<SlurmArrayResult & { runDir: string }> {
+  const s = o.settings;
+  const runDir = s.runDir ?? `${o.out}.slurm`;
+  const r = await runSlurmArray<T>({
+    ...s,
+    runDir,
+    jobName: o.jobName,
+    shards: s.shards,
+    command: [...selfCommand(o.cliModuleUrl), ...shardArgv(o.argv, o.rewrite), ...(o.extraArgs ?? [])],
+    out: o.out,
+    key: o.key,
+    schema: o.schema,
+    requirePaths: o.requirePaths,
+    requireUrls: o.requireUrls,
+    env: o.env,
+    log: o.log,
+  });
+  return { ...r, runDir };
 }
