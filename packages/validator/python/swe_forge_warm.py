@@ -400,7 +400,7 @@ def _module_files():
     return by_file, ext
 
 
-def _plan_swaps(files, live, fixtures, modules=None, analyses=None):
+def _plan_swaps(files, live, fixtures, modules=None, analyses=None, tests=()):
     """
     The swaps for a candidate's patched files, and a summary per file; raises Decline.
     `modules` is `_module_files()` (computed once by the worker), `analyses` the clean side of
@@ -429,9 +429,15 @@ def _plan_swaps(files, live, fixtures, modules=None, analyses=None):
         old = (analyses or {}).get(p)
         if old is None or old.source.text != f["old"]:
             old = f["old"]
-        plan = swe_forge_swap.plan_file(p, old, f["new"], live, filename, fixtures)
+        # a doctest of this file (node id `path::name`) was collected from the old docstrings
+        doctests = any(t.startswith(f["path"] + "::") for t in tests)
+        plan = swe_forge_swap.plan_file(p, old, f["new"], live, filename, fixtures, by_file[p], docstrings=not doctests)
         swaps.extend(plan)
-        swapped.append({"path": f["path"], "functions": len(plan)})
+        removed = [s for s in plan if isinstance(s, swe_forge_swap.Removal)]
+        entry = {"path": f["path"], "functions": sum(1 for s in plan if isinstance(s, tuple))}
+        if removed:
+            entry["removed"] = ["%s.%s" % (r.cls.__qualname__, r.name) for r in removed]
+        swapped.append(entry)
     return swaps, swapped
 
 
@@ -499,7 +505,7 @@ def _become_child(session, req, wfd, ctx, scratch):
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = scratch
     try:
-        swaps, swapped = _plan_swaps(req.get("files") or [], live, fixtures, modules, analyses)
+        swaps, swapped = _plan_swaps(req.get("files") or [], live, fixtures, modules, analyses, req.get("tests") or ())
     except Exception as e:
         kind, detail = decline_of(e)
         _child_send({"declined": kind, "detail": detail})

@@ -61,8 +61,8 @@ export interface ResultMessage {
   /** Set when the child declined to swap: a kind of `DECLINE_KINDS` (python/swe_forge_swap.py) and why. */
   declined?: string;
   detail?: string;
-  /** Files swapped in and how many live functions got new code. */
-  swapped?: { path: string; functions: number }[];
+  /** Files swapped in, how many live functions got new code, and the methods deleted from their classes (`Class.method`). */
+  swapped?: { path: string; functions: number; removed?: string[] }[];
   /** Tests that exceeded their per-test timeout (the run stopped at the first). */
   timeouts?: string[];
   /** Selected ids the worker did not collect. */

@@ -24,7 +24,7 @@ export interface WarmMeta {
   /** Seconds of the forked run (request to answer). */
   run_s?: number;
   /** Files swapped and live functions that got new code. */
-  swapped?: { path: string; functions: number }[];
+  swapped?: { path: string; functions: number; removed?: string[] }[];
   /** The isolated confirmation run of the FAIL_TO_PASS tests. */
   confirm?: { tests: number; seconds: number; agreed: boolean };
 }

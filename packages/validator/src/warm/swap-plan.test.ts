@@ -28,7 +28,9 @@ describe('planWarm', () => {
     const sel = { kind: 'tests' as const, tests: ['tests/test_a.py::t'], reason: 'x' };
     expect(planWarm({ kind: 'full', reason: 'patch touches conftest.py' }, patch('conftest.py'), map)).toMatchObject({ ok: false, reason: 'full-suite' });
     expect(planWarm(sel, patch('pkg/a.py', src, src.replace('return 2', 'return 0')), map)).toMatchObject({ ok: false, reason: 'import-time', detail: 'the function at pkg/a.py:4 ran at import or collection time (line 5)' });
-    expect(planWarm(sel, patch('pkg/a.py', src, src.replace('X = 1', 'X = 2')), map)).toMatchObject({ ok: false, reason: 'import-time', detail: 'pkg/a.py:7 is module-level or class-body code' });
+    // module-level and class-body code: the child compares the statements (and declines this one as module-level)
+    expect(planWarm(sel, patch('pkg/a.py', src, src.replace('X = 1', 'X = 2')), map)).toMatchObject({ ok: true });
+    expect(planWarm(sel, patch('pkg/a.py', src, `import os\n${src}`), map)).toMatchObject({ ok: false, reason: 'import-time', detail: 'code inserted at the top of pkg/a.py' });
     expect(planWarm(sel, patch('tests/test_a.py'), map)).toMatchObject({ ok: false, reason: 'test-file', detail: 'patch touches tests/test_a.py' });
     expect(planWarm(sel, patch('pkg/test_util.py'), map)).toMatchObject({ ok: false, reason: 'test-file' });
     expect(planWarm(sel, patch('pkg/data.txt', 'a\n', 'b\n'), map)).toMatchObject({ ok: false, reason: 'full-suite' });

@@ -6,7 +6,8 @@
  * there. So a candidate goes warm only when its selection is a list of tests and every patched
  * line lies in a function whose body never ran in the baseline's import or collection context.
  * Whether a line in a function is really in its body (and not in its decorators, signature or
- * defaults) is left to the child, which compares the two sources statement by statement
+ * defaults), and whether a change outside functions can be reproduced in the live modules, is
+ * left to the child, which compares the two sources statement by statement
  * (python/swe_forge_swap.py) and declines anything that is not a body change: the selection
  * itself counts code inserted right after a `def` line as a header change, which a shuffled body
  * often produces.
@@ -32,13 +33,18 @@ export interface WarmRefusal {
 
 const TEST_NAME = /(^|\/)(test_[^/]*|[^/]*_test|conftest)\.py$/;
 
-/** Why a patched line counts as import-time for the warm path (null: it is in a function body that never ran at import). */
+/**
+ * Why a patched line counts as import-time for the warm path; null when the child may decide: the
+ * line is in a function body that never ran at import or collection, or outside every function
+ * (module-level or class-body code, which the child compares statement by statement: it declines
+ * any change there except the few it reproduces exactly, such as methods removed from a class).
+ */
 export function importTimeLine(map: CoverageMap, path: string, line: number): string | null {
   const cov = map.files[path];
   if (!cov) return null; // no test ever ran a line of this file, at import or later
   if (!cov.funcs) return `${path} did not parse at baseline`;
   const fn = enclosingFunction(cov.funcs, line);
-  if (!fn) return `${path}:${line} is module-level or class-body code`;
+  if (!fn) return null;
   const atImport = new Set<number>([0]);
   map.contexts.forEach((c, i) => {
     if (c.startsWith('collect:')) atImport.add(i);

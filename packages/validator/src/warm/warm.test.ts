@@ -52,6 +52,17 @@ describe('validateCandidates --runner warm (env-builder environment)', () => {
     core('return "square/" + super().describe()', 'return "sq/" + super().describe()'), // super(): a __class__ cell
     core('def label(x):\n    return', 'def label(x):\n    x = x\n    return'), // read by inspect and by a subprocess
     edit('wlib/lazy.py', 'return 42', 'return 43'), // imported only inside a test
+    // a method removed from a class (SWE-smith's class_rm_funcs): deleted from the live class
+    edit('wlib/core.py', '    def describe(self):\n        return "shape:" + str(self.side)\n', '', 'procedural/func_pm_class_rm_funcs'),
+    // methods reordered in a class (class_shuffle_funcs), with a body change
+    edit(
+      'wlib/core.py',
+      '    @staticmethod\n    def unit():\n        return 1\n\n    @classmethod\n    def square(cls, side):\n        return cls(side)\n',
+      '    @classmethod\n    def square(cls, side):\n        return cls(side)\n\n    @staticmethod\n    def unit():\n        return 2\n',
+      'procedural/func_pm_class_shuffle_funcs',
+    ),
+    // the docstring moved down a shuffled body (ctrl_shuffle): __doc__ is set with the new code
+    core('    """Returns seven."""\n    return 7', '    return 8\n    """Returns seven."""'),
   ];
 
   it('decides function-body bugs in forked children exactly as isolated runs do, confirmed in isolation', async () => {
@@ -84,13 +95,12 @@ describe('validateCandidates --runner warm (env-builder environment)', () => {
 
   it('falls back to an isolated run, with the reason counted, where it cannot swap safely', async () => {
     const cases: [BugCandidate, string][] = [
-      [core('TABLE = build_table()', 'TABLE = build_table()[:2]'), 'import-time'],
+      [core('TABLE = build_table()', 'TABLE = build_table()[:2]'), 'declined:module-level'],
       [core('    return [1, 2, 3]', '    return [1, 2]'), 'import-time'], // a body that ran at import
       [core('    yield 2', '    yield 3'), 'import-time'], // a generator advanced at import
       [edit('tests/conftest.py', 'pytest_plugins = ["wlib.hooks"]', 'pytest_plugins = ["wlib.hooks"]\nEXTRA = 1'), 'full-suite'],
       [edit('wlib/core.py', 'class Square(Shape):', 'class Square(object):', 'procedural/func_pm_class_rm_base'), 'full-suite'],
       [edit('tests/test_core.py', 'assert core.add(2, 3) == 5', 'assert core.add(2, 3) == 6'), 'test-file'],
-      [core('"""Returns seven."""', '"""Returns eight."""'), 'declined:docstring'],
       [edit('wlib/hooks.py', 'return 10', 'return 11'), 'declined:fixture'],
       [edit('wlib/hooks.py', '("wlib", "setup")', '("wlib", "set-up")'), 'declined:hook'],
       [core('    return a + b', '    return a +'), 'declined:parse'],
@@ -109,8 +119,8 @@ describe('validateCandidates --runner warm (env-builder environment)', () => {
       expected[reason] = (expected[reason] ?? 0) + 1;
     }
     expect((stats.warm as { fallbacks: Record<string, number> }).fallbacks).toEqual(expected);
-    expect((r.get(cases[9][0].id)!.meta.selection as { kind: string; reason: string }).reason).toMatch(/no longer parse/);
-    expect(warmOf(r.get(cases[7][0].id)!)?.detail).toMatch(/base/);
+    expect((r.get(cases[8][0].id)!.meta.selection as { kind: string; reason: string }).reason).toMatch(/no longer parse/);
+    expect(warmOf(r.get(cases[6][0].id)!)?.detail).toMatch(/base/);
   }, 300_000);
 
   it('a child that segfaults, hangs or writes outside its copy leaves the worker and the next candidate unaffected', async () => {

@@ -88,7 +88,7 @@ def mod(tmp_path, monkeypatch):
 
 def plan(mod, new, fixtures=frozenset()):
     m, path, index = mod
-    return swap.plan_file(path, BASE, new, index(), path, fixtures)
+    return swap.plan_file(path, BASE, new, index(), path, fixtures, [m])
 
 
 def declined(mod, new, **kw):
@@ -136,6 +136,169 @@ def test_a_line_shift_moves_the_functions_below_it(mod):
 def test_import_time_changes_are_declined(mod, old, new, kind):
     assert old in BASE
     assert declined(mod, BASE.replace(old, new)) == kind
+
+
+CLASSES = '''\
+import abc
+
+
+class Base(abc.ABC):
+    @abc.abstractmethod
+    def area(self):
+        raise NotImplementedError
+
+
+class Square(Base):
+    side = 2
+
+    def area(self):
+        return self.side * self.side
+
+    def grow(self):
+        self.side += 1
+        return self
+
+    @property
+    def double(self):
+        return self.area() * 2
+
+    def __eq__(self, other):
+        return isinstance(other, Square) and other.side == self.side
+
+
+class Child(Square):
+    def twice(self):
+        return self.grow().area()
+
+
+class Aliased:
+    def f(self):
+        return 1
+
+    g = f
+
+
+def helper():
+    return Square().area()
+'''
+
+
+@pytest.fixture
+def classes(tmp_path, monkeypatch):
+    name = "warmcls_%d" % id(tmp_path)
+    path = tmp_path / (name + ".py")
+    path.write_text(CLASSES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    m = importlib.import_module(name)
+    yield m, str(path), lambda: swap.LiveIndex(str(tmp_path), str(tmp_path))
+    sys.modules.pop(name, None)
+
+
+def _without(src, block):
+    assert block in src
+    return src.replace(block, "")
+
+
+def plan_classes(classes, new):
+    m, path, index = classes
+    return swap.plan_file(path, CLASSES, new, index(), path, frozenset(), [m])
+
+
+def test_a_removed_method_is_deleted_from_its_live_class_and_bodies_below_still_swap(classes):
+    m = classes[0]
+    new = _without(CLASSES, "    def grow(self):\n        self.side += 1\n        return self\n\n").replace("return Square().area()", "return Square().area() + 1")
+    swaps = plan_classes(classes, new)
+    assert [(r.cls.__name__, r.name) for r in swaps if isinstance(r, swap.Removal)] == [("Square", "grow")]
+    swap.apply(swaps)
+    assert not hasattr(m.Square(), "grow")
+    with pytest.raises(AttributeError):
+        m.Child().twice()  # a subclass sees the removal through its MRO
+    assert m.helper() == 5  # a function below the removal got its new code
+    assert m.Square().double == 8
+
+
+def test_reordered_methods_keep_working_with_their_new_line_numbers(classes):
+    m = classes[0]
+    grow = "    def grow(self):\n        self.side += 1\n        return self\n\n"
+    area = "    def area(self):\n        return self.side * self.side\n\n"
+    new = CLASSES.replace(area + grow, grow + area)
+    assert new != CLASSES
+    swap.apply(plan_classes(classes, new))
+    assert m.Square().area() == 4 and m.Square().grow().side == 3
+    assert m.Square.area.__code__.co_firstlineno == new.count("\n", 0, new.index("    def area(self):\n        return self.side")) + 1
+
+
+def test_removing_an_implementation_of_an_abstract_method_makes_the_class_abstract_again(classes):
+    m = classes[0]
+    swap.apply(plan_classes(classes, _without(CLASSES, "    def area(self):\n        return self.side * self.side\n\n")))
+    with pytest.raises(TypeError):
+        m.Square()  # as importing the patched module would make it
+    with pytest.raises(TypeError):
+        m.Child()
+
+
+def test_removing_eq_restores_the_inherited_hash(classes):
+    m = classes[0]
+    assert m.Square.__hash__ is None  # __eq__ without __hash__
+    swap.apply(plan_classes(classes, _without(CLASSES, "    def __eq__(self, other):\n        return isinstance(other, Square) and other.side == self.side\n")))
+    assert m.Square.__hash__ is object.__hash__
+    assert m.Square() != m.Square()
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (lambda s: _without(s, "    def f(self):\n        return 1\n\n"), "refers to a method by name"),  # g = f would fail
+        (lambda s: s.replace("    def twice(self):", "    def thrice(self):\n        return 3\n\n    def twice(self):"), "a method was added"),
+        (lambda s: _without(_without(s, "    side = 2\n\n"), "    def grow(self):\n        self.side += 1\n        return self\n\n"), "statements added or removed"),
+    ],
+)
+def test_class_changes_a_deletion_cannot_reproduce_are_declined(classes, change, why):
+    with pytest.raises(swap.Decline) as e:
+        plan_classes(classes, change(CLASSES))
+    assert e.value.kind == "class-body" and why in e.value.detail
+
+
+def test_a_removed_decorated_method_is_declined_unless_its_decorator_only_wraps_it(classes):
+    m = classes[0]
+    swaps = plan_classes(classes, _without(CLASSES, "    @property\n    def double(self):\n        return self.area() * 2\n\n"))
+    swap.apply(swaps)
+    assert not hasattr(m.Square(), "double")
+    src = CLASSES.replace("    def grow(self):", "    @abc.abstractmethod\n    def grow(self):")
+    m2, path, index = classes
+    with pytest.raises(swap.Decline) as e:
+        swap.plan_file(path, src, _without(src, "    @abc.abstractmethod\n    def grow(self):\n        self.side += 1\n        return self\n\n"), index(), path, frozenset(), [m2])
+    assert e.value.kind == "class-body" and "decorated" in e.value.detail
+
+
+def test_a_changed_docstring_is_set_on_the_live_function_unless_doctests_of_the_file_run(mod):
+    m, path, index = mod
+    # a shuffled body (SWE-smith's ctrl_shuffle) moves the docstring away: __doc__ becomes None
+    new = BASE.replace('    """Adds."""\n    return a + b\n', '    return a + b\n    """Adds."""\n')
+    swap.apply(swap.plan_file(path, BASE, new, index(), path, frozenset(), [m], docstrings=True))
+    assert m.add.__doc__ is None and m.add(1) == 3
+    # without permission (a doctest of the file runs) a changed docstring is declined
+    assert declined(mod, BASE.replace('"""Adds."""', '"""Subtracts."""')) == "docstring"
+
+
+def test_a_changed_docstring_is_declined_when_a_doctest_of_its_file_runs(tmp_path, monkeypatch):
+    old = 'def f():\n    """\n    >>> f()\n    1\n    """\n    return 1\n'
+    new = 'def f():\n    """\n    >>> f()\n    2\n    """\n    return 2\n'
+    (tmp_path / "docmod.py").write_text(old)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(warm, "_ROOT", str(tmp_path))
+    m = importlib.import_module("docmod")
+    try:
+        files = [{"path": "docmod.py", "old": old, "new": new}]
+        live = swap.LiveIndex(str(tmp_path), str(tmp_path))
+        with pytest.raises(swap.Decline) as e:
+            warm._plan_swaps(files, live, frozenset(), tests=["docmod.py::docmod.f", "tests/test_x.py::t"])
+        assert e.value.kind == "docstring"
+        swaps, swapped = warm._plan_swaps(files, live, frozenset(), tests=["tests/test_x.py::t"])
+        swap.apply(swaps)
+        assert m.f() == 2 and "2" in m.f.__doc__ and swapped == [{"path": "docmod.py", "functions": 1}]
+    finally:
+        sys.modules.pop("docmod", None)
 
 
 def test_a_new_free_variable_is_declined(mod):
