@@ -13,7 +13,7 @@ import { evaluatePredictions, loadPredictions, type EvalResult } from './evaluat
 import { formatYieldTable, gatherInstances, yieldByStrategy } from './gather.js';
 import type { TestSelection } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
-import { validateCandidates } from './validate.js';
+import { validateCandidates, type ExecutionRunner } from './validate.js';
 
 interface Io {
   stdout?: NodeJS.WritableStream;
@@ -93,6 +93,11 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
       .requiredOption('--candidates <file>', 'JSONL of BugCandidate (e.g. from `swe-forge bugs`)')
       .requiredOption('--out <file>', 'JSONL of ValidationResult (resumable; baseline, coverage map and logs are written next to it)')
       .addOption(new Option('--tests <mode>', 'test selection: full suite, test files importing the patched module, or per-test coverage').choices(['full', 'files', 'coverage']).default('full'))
+      .addOption(
+        new Option('--runner <kind>', 'how selected tests run: a fresh python per candidate (isolated), or forked from a worker that imported and collected once (warm; needs --tests coverage)')
+          .choices(['isolated', 'warm'])
+          .default('isolated'),
+      )
       .option('--workers <n>', 'parallel isolated working copies', int('--workers'), 1)
       .option('--timeout <s>', 'per-candidate test timeout in seconds (the whole process group is killed); no run lasts longer', int('--timeout'), 90)
       .option('--bound-factor <k>', 'stop a run at max(--bound-floor, k × the baseline seconds of its tests), and a test at max(--test-timeout-floor, k × its baseline seconds)', int('--bound-factor'), 5)
@@ -112,6 +117,7 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
 Examples:
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage --workers 4 --verify-sample 20
+  swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --tests coverage --runner warm --verify-sample 20   # forked runs, checked against isolated ones
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --find-links /opt/pypi/files --no-index --timeout 120
   swe-forge validate ./myrepo --candidates bugs.jsonl --out results.jsonl --bound-factor 10 --test-timeout-floor 30   # slower machines
   swe-forge validate /shared/repos/myrepo --candidates /shared/bugs.jsonl --out /shared/results.jsonl --tests coverage \\
@@ -122,6 +128,7 @@ Examples:
       const log = (s: string): void => {
         if (!json) void stderr.write(`${s}\n`);
       };
+      if (o.runner === 'warm' && o.tests !== 'coverage') throw new UsageError(`--runner warm needs --tests coverage (got --tests ${String(o.tests)}): its per-test coverage decides what may be swapped into a forked run`);
       const candidates = await readJsonlAll<BugCandidate>(o.candidates as string, { schema: 'BugCandidate' });
       const env = await environmentFor(repo, o as EnvFlags, log);
       try {
@@ -156,6 +163,7 @@ Examples:
         const { results, stats } = await validateCandidates(env, candidates, {
           out: o.out as string,
           tests: o.tests as TestSelection,
+          runner: o.runner as ExecutionRunner,
           workers: Math.max(1, o.workers as number),
           timeoutS: o.timeout as number,
           bounds: o.bounds === false ? false : { factor: o.boundFactor as number, floorS: o.boundFloor as number, testFloorS: o.testTimeoutFloor as number },
@@ -175,6 +183,8 @@ Examples:
           const by = stats.by_status as Record<string, number>;
           say(`${results.length} result(s) in ${o.out}: ${Object.entries(by).map(([k, v]) => `${k} ${v}`).join(', ')}`);
           say(`${(stats.seconds_per_candidate as number).toFixed(2)} s per candidate, ${(stats.validations_per_minute as number).toFixed(1)} validations/minute (${stats.tests})`);
+          const w = stats.warm as { decided_warm: number; ran_isolated: number; decided_without_run: number; fallbacks: Record<string, number> } | undefined;
+          if (w) say(`warm runner: ${w.decided_warm} decided by a forked run, ${w.ran_isolated} isolated${Object.keys(w.fallbacks).length ? ` (${Object.entries(w.fallbacks).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, ${w.decided_without_run} without running`);
           if (by.timeout) say(`${by.timeout} timed out: ${((stats.timed_out_share as number) * 100).toFixed(1)}% of the candidates' run time`);
           const v = stats.verify as { compared: number; identical_f2p: number; agreement: number | null } | undefined;
           if (v) say(`verify sample: ${v.identical_f2p}/${v.compared} identical FAIL_TO_PASS sets${v.agreement === null ? '' : ` (${(v.agreement * 100).toFixed(1)}%)`}`);

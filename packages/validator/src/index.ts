@@ -4,7 +4,19 @@
  * test selection), gather them with artifacts, and evaluate model patches.
  */
 export { validateCandidates, validationPaths, timedOutShare, DEFAULT_BOUNDS } from './validate.js';
-export type { ValidateOptions, RunBounds } from './validate.js';
+export type { ValidateOptions, RunBounds, ExecutionRunner } from './validate.js';
+export { WarmWorker, WarmUnavailableError, WarmWorkerDiedError } from './warm/worker.js';
+export type { WarmWorkerOptions, WarmRunOutput } from './warm/worker.js';
+export { WarmPool } from './warm/worker-pool.js';
+export type { WarmPoolStats } from './warm/worker-pool.js';
+export { planWarm } from './warm/swap-plan.js';
+export type { WarmPlan, WarmRefusal } from './warm/swap-plan.js';
+export { describeFallback, countFallbacks } from './warm/fallback.js';
+export type { FallbackReason, DeclineKind, PlanFallback, WorkerFallback } from './warm/fallback.js';
+export type { WarmMeta } from './warm/run-warm.js';
+export { verifyWarmSample, decidedWarm } from './warm/trust.js';
+export type { WarmVerifyReport, WarmMismatch } from './warm/trust.js';
+export type { RunRequest, ResultMessage, ReadyMessage, WarmFile } from './warm/protocol.js';
 export { mapUnittestIds, pytestDotted, PYTEST_FOR_UNITTEST_CMD } from './runner.js';
 export type { SelectionRunner, StoredRunner } from './runner.js';
 export { gatherInstances, yieldByStrategy, formatYieldTable } from './gather.js';

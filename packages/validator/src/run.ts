@@ -34,6 +34,8 @@ export interface RunTestsOptions {
   durations?: boolean;
   /** Per-test timeouts in seconds by node id (`*`: the default), applied through pytest-timeout when the environment has it. */
   testTimeouts?: Record<string, number>;
+  /** Extra pytest options put before the test files (e.g. `--tb=no` for a run whose statuses alone matter). */
+  extraArgs?: readonly string[];
 }
 
 const shellQuote = (s: string): string => (/^[\w./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -62,6 +64,7 @@ export async function runTests(sb: Sandbox, spec: EnvSpec, opts: RunTestsOptions
     exports.push(`export ${pluginEnvPrefix()}`);
     args += ` -p ${PLUGIN_MODULE}`;
   }
+  if (opts.extraArgs?.length) args += ` ${opts.extraArgs.map(shellQuote).join(' ')}`;
   if (opts.select) {
     await sb.writeFile(`${PLUGIN_DIR}/select.txt`, `${opts.select.join('\n')}\n`);
     exports.push(`export SWE_FORGE_SELECT="$PWD/${PLUGIN_DIR}/select.txt"`);

@@ -77,6 +77,20 @@ describe('validateCandidates on a unittest-style suite (env-builder environment)
     expect(stats.verify).toMatchObject({ compared: 2, agreement: 1 });
   }, 240_000);
 
+  it('--runner warm forks the pytest stand-in: the same FAIL_TO_PASS / PASS_TO_PASS, in unittest ids', async () => {
+    const warm = await validateCandidates(env, [totalBug, labelBug], { out: join(work, 'warm.jsonl'), tests: 'coverage', runner: 'warm', workers: 1, timeoutS: 120, progress: false });
+    const iso = await validateCandidates(env, [totalBug, labelBug], { out: join(work, 'iso.jsonl'), tests: 'coverage', workers: 1, timeoutS: 120, progress: false });
+    expect(warm.stats.runner).toBe('pytest-for-unittest');
+    expect(warm.stats.warm).toMatchObject({ decided_warm: 2, fallbacks: {} });
+    for (const c of [totalBug, labelBug]) {
+      const a = warm.results.find((r) => r.candidate_id === c.id)!;
+      const b = iso.results.find((r) => r.candidate_id === c.id)!;
+      expect((a.meta.warm as { path: string }).path).toBe('warm');
+      expect([a.status, a.FAIL_TO_PASS, a.PASS_TO_PASS]).toEqual([b.status, b.FAIL_TO_PASS, b.PASS_TO_PASS]);
+    }
+    expect(warm.results.find((r) => r.candidate_id === totalBug.id)!.FAIL_TO_PASS).toEqual(['tests.test_cart.TotalTests.test_empty', 'tests.test_cart.TotalTests.test_total']);
+  }, 240_000);
+
   it('a test that loops forever fails alone at its per-test timeout: the candidate is a timeout, as in an unbounded run, in a fraction of the time', async () => {
     const cands = [totalBug, loopBug];
     const bounded = await validateCandidates(env, cands, { out: join(work, 'bounded.jsonl'), tests: 'coverage', workers: 1, timeoutS: 60, progress: false, bounds: { testFloorS: 2, floorS: 10 } });

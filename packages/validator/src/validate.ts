@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { applyPatch, patchFiles } from '@swe-forge/core/diff';
 import { runPool, shardOf } from '@swe-forge/core/exec';
 import { seededShuffle } from '@swe-forge/core/ids';
-import { readJsonlAll, ResumableJsonlWriter } from '@swe-forge/core/jsonl';
+import { readJsonlAll, ResumableJsonlWriter, writeJsonlAtomic } from '@swe-forge/core/jsonl';
 import type { BugCandidate, TestStatus, ValidationResult, ValidationStatus } from '@swe-forge/core/schema';
 import { SCHEMA_VERSION } from '@swe-forge/core/schema';
 import type { Sandbox } from '@swe-forge/env-builder';
@@ -18,6 +18,11 @@ import { failingImports, runTests, supportsPlugin, unparsableFiles, type TestRun
 import { isUnittestSuite, nativeRunner, pytestRunner, type SelectionRunner } from './runner.js';
 import { importedModules, selectByCoverage, selectByFiles, type CoverageMap, type Selected, type TestSelection } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
+import { prepareWarm, runWarm, type WarmAttempt, type WarmMeta } from './warm/run-warm.js';
+import { planWarm } from './warm/swap-plan.js';
+import { warmStats } from './warm/stats.js';
+import { verifyWarmSample } from './warm/trust.js';
+import { WarmPool } from './warm/worker-pool.js';
 
 /** Options of {@link validateCandidates}. */
 export interface ValidateOptions {
@@ -49,6 +54,14 @@ export interface ValidateOptions {
   seed?: number;
   /** Log lines (baseline progress, decisions). */
   log?: (line: string) => void;
+  /**
+   * How selected runs execute (default `isolated`): `isolated` starts a fresh python process per
+   * candidate; `warm` (with `tests: 'coverage'`) forks each candidate from one long-lived worker
+   * per sandbox that imported the project and collected the tests once, swapping the patched
+   * function bodies in (see the README). Candidates it cannot swap safely run isolated, with the
+   * reason counted; valid ones are confirmed by an isolated run of their FAIL_TO_PASS tests.
+   */
+  runner?: ExecutionRunner;
   /** Validate only the candidates of one shard (`shardOf(id, count) === index`): one Slurm array task. */
   shard?: { index: number; count: number };
   /**
@@ -57,6 +70,9 @@ export interface ValidateOptions {
    */
   baselineOf?: string;
 }
+
+/** How a candidate's selected tests execute (`--runner`). */
+export type ExecutionRunner = 'isolated' | 'warm';
 
 /** How runs are bounded by their baseline cost (see {@link ValidateOptions.bounds}). */
 export interface RunBounds {
@@ -91,6 +107,8 @@ interface Ctx {
   missing: MissingPolicy;
   confirm: boolean;
   logsDir: string;
+  /** Warm workers (`runner: 'warm'`), null when runs are isolated. */
+  warm: WarmPool | null;
   /**
    * For the import check, computed once on first need: the repository modules the baseline
    * imported, and those of them that already fail to import on the clean tree (null: the
@@ -137,8 +155,11 @@ function stoppedWhy(ctx: Ctx, run: TestRun, timeoutMs: number, baselineS: number
   return `the test run exceeded ${ctx.timeoutMs / 1000} s and was killed`;
 }
 
-/** Validate one candidate in one (reset) sandbox. `mode` may differ from ctx.mode (verify runs). */
-async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: TestSelection): Promise<ValidationResult> {
+/**
+ * Validate one candidate in one (reset) sandbox. `mode` may differ from ctx.mode (verify runs);
+ * `isolated` keeps a warm validation off the warm path (verify and disagreement re-runs).
+ */
+async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: TestSelection, isolated = false): Promise<ValidationResult> {
   const t0 = Date.now();
   const spec = ctx.env.spec;
   const base = {
@@ -166,6 +187,10 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
   await sb.reset();
   try {
     let sel = select(ctx, mode, cand.patch);
+    if (sel.kind === 'tests' && ctx.runner?.mismatched.size) {
+      const odd = sel.tests.find((id) => ctx.runner!.mismatched.has(id));
+      if (odd) sel = { kind: 'full', reason: `selected test ${odd} has another status under pytest than under the repository's runner` };
+    }
     if (sel.kind === 'tests' && sel.importTime && ctx.coverage && !ctx.importCheck) {
       // the sandbox holds the clean tree now: note what fails to import without any bug
       const modules = importedModules(ctx.coverage, Object.keys(ctx.runner?.tests ?? ctx.baseline.tests));
@@ -173,27 +198,39 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
     }
     const importCheck = sel.kind === 'tests' && sel.importTime && ctx.importCheck?.modules.length ? ctx.importCheck : null;
     const atBaseline = importCheck ? await importCheck.atBaseline : null;
+    // The warm path: decided before the patch is applied (a dead worker restarts on the clean tree).
+    const plan = ctx.warm && mode === ctx.mode && !isolated ? planWarm(sel, cand.patch, ctx.coverage as CoverageMap) : null;
+    let attempt: WarmAttempt | null = null;
+    if (plan && !plan.ok) meta.warm = { path: 'isolated', reason: plan.reason, detail: plan.detail } satisfies WarmMeta;
+    else if (plan?.ok && ctx.warm) {
+      const a = await prepareWarm(ctx.warm, sb, plan);
+      if ('worker' in a) attempt = a;
+      else meta.warm = a;
+    }
     try {
       await applyPatch(sb.root, cand.patch);
     } catch (e) {
       return finish('apply_failed', noRun, { error: (e as Error).message });
     }
-    if (sel.kind !== 'full') {
+    let warmRun: TestRun | null = null;
+    if (attempt && sel.kind === 'tests') {
+      // the child compiles every patched file: one that no longer parses is declined (then checked below)
+      const w = await runWarm(attempt, sb, (ctx.runner as SelectionRunner).spec, budget(ctx, sel.tests, true));
+      meta.warm = w.meta;
+      warmRun = w.run;
+    }
+    if (sel.kind !== 'full' && !warmRun) {
       // A patch that breaks a module's syntax breaks every importer: only the full suite shows that.
       const broken = await unparsableFiles(sb, patchFiles(cand.patch));
       if (broken.length > 0) sel = { kind: 'full', reason: `patched file(s) no longer parse: ${broken.join(', ')}` };
     }
-    if (sel.kind === 'tests' && importCheck) {
+    if (sel.kind === 'tests' && importCheck && !warmRun) {
       // An import-time change that makes a module fail to import breaks every test reaching it,
       // even one importing it lazily without running a traced line of it: only the full suite shows that.
       const failing = await failingImports(sb, importCheck.modules);
       const newly = failing === null || atBaseline === null ? null : failing.filter((m) => !atBaseline.has(m));
       if (newly === null) sel = { kind: 'full', reason: 'could not check whether the repository modules still import' };
       else if (newly.length > 0) sel = { kind: 'full', reason: `module(s) no longer import: ${newly.slice(0, 5).join(', ')}${newly.length > 5 ? ', …' : ''}` };
-    }
-    if (sel.kind === 'tests' && ctx.runner?.mismatched.size) {
-      const odd = sel.tests.find((id) => ctx.runner!.mismatched.has(id));
-      if (odd) sel = { kind: 'full', reason: `selected test ${odd} has another status under pytest than under the repository's runner` };
     }
     meta.selection = { kind: sel.kind, reason: sel.reason, n_selected: sel.kind === 'tests' ? sel.tests.length : sel.kind === 'full' ? Object.keys(ctx.baseline.tests).length : 0 };
     if (sel.kind === 'none') return finish('no_f2p', noRun);
@@ -206,7 +243,7 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
     const runSpec = runner ? runner.spec : spec;
     const b = budget(ctx, selectIds, supportsPlugin(runSpec));
     if (b.baselineS !== null) meta.bound = { timeout_s: b.timeoutMs / 1000, baseline_s: Number(b.baselineS.toFixed(3)), per_test: !!b.testTimeouts };
-    const run = await runTests(sb, runSpec, { select: selectIds, timeoutMs: b.timeoutMs, testTimeouts: b.testTimeouts });
+    const run = warmRun ?? (await runTests(sb, runSpec, { select: selectIds, timeoutMs: b.timeoutMs, testTimeouts: b.testTimeouts }));
     const logPath = join(ctx.logsDir, `${safeName(cand.id)}${mode === ctx.mode ? '' : `.${mode}`}.txt`);
     await writeFile(logPath, `$ ${run.command}\n# exit code: ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}\n${run.log}`);
     const report = { exit_code: run.exitCode, timed_out: run.timedOut || !!run.testTimeouts?.length, duration_s: run.durationMs / 1000, log_path: logPath, n_tests: Object.keys(run.tests).length };
@@ -242,12 +279,16 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
     meta.flaky_excluded = cls.flakyExcluded;
 
     let FAIL_TO_PASS = cls.FAIL_TO_PASS;
-    if (ctx.confirm && FAIL_TO_PASS.length > 0) {
+    // A forked result becomes an instance only once an isolated run of its FAIL_TO_PASS tests agrees.
+    if ((ctx.confirm || warmRun) && FAIL_TO_PASS.length > 0) {
+      const tc = Date.now();
       // the F2P tests again, through the same runner and ids as the first run
       const ids = runner ? FAIL_TO_PASS.map((id) => runner.toRunner(id)).filter((x): x is string => !!x) : FAIL_TO_PASS;
       const canSelect = runner !== null || supportsPlugin(spec);
       const cb = budget(ctx, canSelect ? ids : null, supportsPlugin(runSpec));
-      const again = await runTests(sb, runSpec, { select: canSelect ? ids : null, timeoutMs: cb.timeoutMs, testTimeouts: cb.testTimeouts });
+      // only statuses matter here: no tracebacks (rendering hundreds of them can cost more than the tests)
+      const extraArgs = supportsPlugin(runSpec) ? ['--tb=no'] : undefined;
+      const again = await runTests(sb, runSpec, { select: canSelect ? ids : null, timeoutMs: cb.timeoutMs, testTimeouts: cb.testTimeouts, extraArgs });
       if (again.timedOut || again.testTimeouts?.length) return finish('timeout', report, { error: `the confirmation run of the FAIL_TO_PASS tests: ${stoppedWhy(ctx, again, cb.timeoutMs, cb.baselineS, cb.testTimeouts)}` });
       const missingFailed = new Set(cls0.missingCountedFailed);
       const stillFailing = (repoId: string): boolean => {
@@ -256,9 +297,23 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
         return s === 'FAILED' || s === 'ERROR' || (s === undefined && missingFailed.has(id));
       };
       const unconfirmed = FAIL_TO_PASS.filter((id) => !stillFailing(id));
-      FAIL_TO_PASS = FAIL_TO_PASS.filter(stillFailing);
-      meta.confirmed = true;
-      if (unconfirmed.length) meta.unconfirmed_f2p = unconfirmed;
+      if (warmRun) {
+        const w = meta.warm as WarmMeta;
+        w.confirm = { tests: FAIL_TO_PASS.length, seconds: (Date.now() - tc) / 1000, agreed: unconfirmed.length === 0 };
+        if (unconfirmed.length) {
+          // forked and isolated disagree: report both, and let an isolated run decide the candidate
+          const forked = { status: 'forked', FAIL_TO_PASS, unconfirmed_in_isolation: unconfirmed };
+          const again = await validateOne(sb, cand, ctx, mode, true);
+          const disagreement = { candidate_id: cand.id, warm: forked, isolated: { status: again.status, FAIL_TO_PASS: again.FAIL_TO_PASS } };
+          const warm: WarmMeta = { ...w, path: 'isolated', reason: 'disagreement', detail: `${unconfirmed.length} FAIL_TO_PASS test(s) passed in isolation` };
+          return { ...again, duration_s: (Date.now() - t0) / 1000, meta: { ...again.meta, warm, warm_disagreement: disagreement } };
+        }
+      }
+      if (ctx.confirm) {
+        FAIL_TO_PASS = FAIL_TO_PASS.filter(stillFailing);
+        meta.confirmed = true;
+        if (unconfirmed.length) meta.unconfirmed_f2p = unconfirmed;
+      }
     }
     const status: ValidationStatus = FAIL_TO_PASS.length === 0 ? 'no_f2p' : PASS_TO_PASS.length === 0 ? 'no_p2p' : 'valid';
     return finish(status, report, { FAIL_TO_PASS, PASS_TO_PASS, FAIL_TO_FAIL: cls.FAIL_TO_FAIL, PASS_TO_FAIL: cls.PASS_TO_FAIL });
@@ -290,6 +345,11 @@ export async function validateCandidates(
   opts: ValidateOptions,
 ): Promise<{ results: ValidationResult[]; stats: Record<string, unknown> }> {
   let mode: TestSelection = opts.tests ?? 'full';
+  let execution: ExecutionRunner = opts.runner ?? 'isolated';
+  if (execution === 'warm' && mode !== 'coverage') {
+    opts.log?.(`--runner warm needs --tests coverage (its per-test map decides what may be swapped); --tests ${mode} runs isolated`);
+    execution = 'isolated';
+  }
   const workers = Math.max(1, opts.workers ?? 1);
   const timeoutMs = Math.round((opts.timeoutS ?? 90) * 1000);
   const paths = validationPaths(opts.out);
@@ -302,6 +362,7 @@ export async function validateCandidates(
   const bounds: RunBounds | null = opts.bounds === false ? null : { ...DEFAULT_BOUNDS, ...(opts.bounds ?? {}) };
   const sandboxes = await env.workers(workers);
   const t0 = Date.now();
+  let warm: WarmPool | null = null;
   try {
     const { baseline, coverage, reused } = await ensureBaseline(env, sandboxes, basePaths, { coverage: mode === 'coverage', selection: mode !== 'full', timeoutMs, log: opts.log });
     let runner: SelectionRunner | null = null;
@@ -310,6 +371,7 @@ export async function validateCandidates(
     else if (mode !== 'full') {
       opts.log?.(`--tests ${mode}: ${baseline.runner_unavailable ?? 'no pytest stand-in for this unittest suite'}; running the full suite`);
       mode = 'full';
+      execution = 'isolated';
     }
     let perTest = false;
     if (bounds && runner) {
@@ -317,6 +379,16 @@ export async function validateCandidates(
       if (!perTest) opts.log?.('pytest-timeout is not installed in the environment: no per-test timeouts (a hanging test costs its run\'s bound)');
     }
     const testFiles = runner ? [...new Set(Object.keys(runner.tests).map((id) => id.split('::')[0]))] : [];
+    if (execution === 'warm' && runner) {
+      // one worker per sandbox, each importing and collecting once on a clean working copy
+      warm = new WarmPool({
+        spec: runner.spec,
+        paths: runner.kind === 'native' ? undefined : baseline.runner?.paths,
+        warmupTimeoutMs: Math.max(120_000, 10 * ((baseline.overhead_s ?? baseline.full_duration_s) * 1000)),
+        log: opts.log,
+      });
+      await warm.startAll(sandboxes);
+    }
     const ctx: Ctx = {
       env,
       baseline,
@@ -330,6 +402,7 @@ export async function validateCandidates(
       missing: opts.missing ?? 'fail',
       confirm: opts.confirm ?? false,
       logsDir: paths.logs,
+      warm,
     };
     const baselineS = (Date.now() - t0) / 1000;
 
@@ -377,7 +450,7 @@ export async function validateCandidates(
     );
     const validateS = (Date.now() - tValidate) / 1000;
     await writer.finalize();
-    const results = await readJsonlAll<ValidationResult>(opts.out);
+    let results = await readJsonlAll<ValidationResult>(opts.out);
 
     const byStatus: Record<string, number> = {};
     for (const r of results) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
@@ -396,16 +469,29 @@ export async function validateCandidates(
       seconds_per_candidate: perCandidate,
       bounds: bounds ?? false,
       runner: runner?.kind ?? null,
+      execution,
       timed_out_share: timedOutShare(fresh),
       validations_per_minute: validateS > 0 ? (summary.done / validateS) * 60 : 0,
       wall_s: (Date.now() - t0) / 1000,
     };
-    if (opts.verifySample && opts.verifySample > 0) {
+    if (warm) stats.warm = warmStats(fresh, warm);
+    if (opts.verifySample && opts.verifySample > 0 && warm) {
+      // forked vs isolated on a sample; a disagreeing candidate keeps its isolated result
+      const v = await verifyWarmSample(results, opts.verifySample, opts.seed ?? 0, sandboxes.length, (r) => withSandbox((sb) => validateOne(sb, r.candidate, ctx, ctx.mode, true)));
+      stats.verify = v.report;
+      if (v.replacements.length) {
+        const byId = new Map(v.replacements.map((r) => [r.candidate_id, r]));
+        results = results.map((r) => byId.get(r.candidate_id) ?? r);
+        await writeJsonlAtomic(opts.out, results);
+      }
+      await writeFile(paths.verify, JSON.stringify(stats.verify, null, 2));
+    } else if (opts.verifySample && opts.verifySample > 0) {
       stats.verify = await verifySample(results, ctx, opts.verifySample, opts.seed ?? 0, sandboxes.length, withSandbox);
       await writeFile(paths.verify, JSON.stringify(stats.verify, null, 2));
     }
     return { results, stats };
   } finally {
+    await warm?.close();
     await Promise.all(sandboxes.map((sb) => sb.dispose()));
   }
 }
