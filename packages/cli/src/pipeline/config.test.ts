@@ -89,6 +89,10 @@ describe('pipeline config', () => {
     expect(() => resolveConfig({ repo: 'r', valdate: {} }, '/')).toThrow(/unknown key "valdate"/);
     expect(() => resolveConfig({}, '/')).toThrow(/repo is required/);
     expect(() => resolveConfig({ repo: 'r', validate: { tests: 'some' } }, '/')).toThrow(/validate.tests must be full, files or coverage/);
+    expect(resolveConfig({ repo: 'r', validate: { tests: 'coverage', runner: 'warm' } }, '/').validate.runner).toBe('warm');
+    expect(resolveConfig({ repo: 'r' }, '/').validate.runner).toBeUndefined();
+    expect(() => resolveConfig({ repo: 'r', validate: { tests: 'full', runner: 'warm' } }, '/')).toThrow(/validate.runner: warm needs validate.tests: coverage/);
+    expect(() => resolveConfig({ repo: 'r', validate: { runner: 'hot' } }, '/')).toThrow(/validate.runner must be isolated or warm/);
     expect(() => resolveConfig({ repo: 'r', issues: { strategies: ['lm'] } }, '/')).toThrow(/issues.lm \(url, model\) is missing/);
     expect(() => resolveConfig({ repo: 'r', workers: 'two' }, '/')).toThrow(ConfigError);
   });

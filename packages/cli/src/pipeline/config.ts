@@ -36,7 +36,7 @@ export interface PipelineConfig {
     lm?: LmBugsStage;
     prMirror?: PrMirrorStage;
   };
-  validate: { tests: 'full' | 'files' | 'coverage'; timeoutS: number; executor?: StageExecutorConfig };
+  validate: { tests: 'full' | 'files' | 'coverage'; runner?: 'isolated' | 'warm'; timeoutS: number; executor?: StageExecutorConfig };
   combine: { file?: CombineStage; module?: CombineStage & { depth?: number } };
   issues: {
     /** Where the lm strategy runs (the others are instant): this process or a Slurm job array. */
@@ -265,6 +265,9 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
   const validate = section('validate');
   const tests = str(validate, 'tests', 'validate.') ?? 'full';
   if (!['full', 'files', 'coverage'].includes(tests)) throw new ConfigError(where, 'validate.tests must be full, files or coverage');
+  const runner = str(validate, 'runner', 'validate.');
+  if (runner !== undefined && !['isolated', 'warm'].includes(runner)) throw new ConfigError(where, 'validate.runner must be isolated or warm');
+  if (runner === 'warm' && tests !== 'coverage') throw new ConfigError(where, `validate.runner: warm needs validate.tests: coverage (got ${tests})`);
   const combine = section('combine');
   const combineStage = (k: 'file' | 'module'): (CombineStage & { depth?: number }) | undefined => {
     const v = combine[k];
@@ -319,7 +322,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
       include: strs(bugs, 'include', 'bugs.'),
       exclude: strs(bugs, 'exclude', 'bugs.'),
     },
-    validate: { tests: tests as PipelineConfig['validate']['tests'], timeoutS: num(validate, 'timeout_s', 'validate.', 1) ?? 90, executor: executorOf(where, validate.executor, 'validate.', baseDir) },
+    validate: { tests: tests as PipelineConfig['validate']['tests'], ...(runner ? { runner: runner as 'isolated' | 'warm' } : {}), timeoutS: num(validate, 'timeout_s', 'validate.', 1) ?? 90, executor: executorOf(where, validate.executor, 'validate.', baseDir) },
     combine: { file: combineStage('file'), module: combineStage('module') },
     issues: { strategies, primary, lm, executor: executorOf(where, issues.executor, 'issues.', baseDir) },
     recipe: resolveRecipe(raw, baseDir, where),

@@ -263,7 +263,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
       fromSources.push(...got);
     }
     const candidates = [...procedural, ...fromSources];
-    const validateOpts = { out: p.validation, tests: cfg.validate.tests, workers: cfg.workers, timeoutS: cfg.validate.timeoutS, progress: opts.progress, seed: cfg.seed };
+    const validateOpts = { out: p.validation, tests: cfg.validate.tests, runner: cfg.validate.runner, workers: cfg.workers, timeoutS: cfg.validate.timeoutS, progress: opts.progress, seed: cfg.seed };
     // `validate.executor: slurm`: the baseline here, the candidates as a job array (`swe-forge validate --shard`), then the stats here
     const validateAll = async (cands: BugCandidate[], label: string): Promise<{ results: ValidationResult[]; stats: Record<string, unknown> }> => {
       const ex = cfg.validate.executor;
@@ -273,7 +273,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineRunOptions 
         const file = join(p.work, `validate.${label}.candidates.jsonl`);
         await writeKeyed(file, cands, (x) => x.id, 'BugCandidate');
         const r = await runCliStageOnSlurm<ValidationResult>({
-          argv: ['validate', cfg.repo, '--candidates', file, '--out', p.validation, '--tests', cfg.validate.tests, '--timeout', String(cfg.validate.timeoutS), '--seed', String(cfg.seed), '--baseline-of', p.validation, '--env', built.dir, ...(cfg.env.backend ? ['--backend', cfg.env.backend] : [])],
+          argv: ['validate', cfg.repo, '--candidates', file, '--out', p.validation, '--tests', cfg.validate.tests, ...(cfg.validate.runner ? ['--runner', cfg.validate.runner] : []), '--timeout', String(cfg.validate.timeoutS), '--seed', String(cfg.seed), '--baseline-of', p.validation, '--env', built.dir, ...(cfg.env.backend ? ['--backend', cfg.env.backend] : [])],
           outFlag: '--out',
           out: p.validation,
           settings: ex.slurm,
