@@ -14,7 +14,7 @@ import { SCHEMA_VERSION } from '@swe-forge/core/schema';
 import type { Sandbox } from '@swe-forge/env-builder';
 import { ensureBaseline, type BaselineRecord } from './baseline.js';
 import { classify, type MissingPolicy, untrustworthyReason } from './compare.js';
-import { failingImports, runTests, supportsPlugin, unparsableFiles, type TestRun } from './run.js';
+import { CANDIDATE_PYTEST_ARGS, failingImports, runTests, supportsPlugin, unparsableFiles, type TestRun } from './run.js';
 import { isUnittestSuite, nativeRunner, pytestRunner, type SelectionRunner } from './runner.js';
 import { importedModules, selectByCoverage, selectByFiles, type CoverageMap, type Selected, type TestSelection } from './selection.js';
 import type { ValidatorEnvironment } from './types.js';
@@ -243,7 +243,7 @@ async function validateOne(sb: Sandbox, cand: BugCandidate, ctx: Ctx, mode: Test
     const runSpec = runner ? runner.spec : spec;
     const b = budget(ctx, selectIds, supportsPlugin(runSpec));
     if (b.baselineS !== null) meta.bound = { timeout_s: b.timeoutMs / 1000, baseline_s: Number(b.baselineS.toFixed(3)), per_test: !!b.testTimeouts };
-    const run = warmRun ?? (await runTests(sb, runSpec, { select: selectIds, timeoutMs: b.timeoutMs, testTimeouts: b.testTimeouts }));
+    const run = warmRun ?? (await runTests(sb, runSpec, { select: selectIds, timeoutMs: b.timeoutMs, testTimeouts: b.testTimeouts, extraArgs: supportsPlugin(runSpec) ? CANDIDATE_PYTEST_ARGS : undefined }));
     const logPath = join(ctx.logsDir, `${safeName(cand.id)}${mode === ctx.mode ? '' : `.${mode}`}.txt`);
     await writeFile(logPath, `$ ${run.command}\n# exit code: ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}\n${run.log}`);
     const report = { exit_code: run.exitCode, timed_out: run.timedOut || !!run.testTimeouts?.length, duration_s: run.durationMs / 1000, log_path: logPath, n_tests: Object.keys(run.tests).length };

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { EnvSpec } from '@swe-forge/core/schema';
 import type { Sandbox, SandboxExecResult } from '@swe-forge/env-builder';
 import { installPlugin, PLUGIN_MODULE, pluginEnvPrefix } from '../plugin.js';
+import { CANDIDATE_PYTEST_ARGS } from '../run.js';
 import { LineChannel, type ReadyMessage, type ResultMessage, type RunRequest, type WarmFile } from './protocol.js';
 import { installWarm, WARM_DIR } from './python.js';
 
@@ -138,7 +139,8 @@ export class WarmWorker {
     rmSync(sockPath, { force: true });
     const warmupS = Math.max(10, Math.ceil(opts.warmupTimeoutMs / 1000));
     const paths = opts.paths?.length ? ` ${opts.paths.map(shellQuote).join(' ')}` : '';
-    const command = `${opts.spec.test_cmd} -p ${PLUGIN_MODULE} -p swe_forge_warm${paths}`;
+    // native tracebacks, as in isolated candidate runs (see CANDIDATE_PYTEST_ARGS)
+    const command = `${opts.spec.test_cmd} -p ${PLUGIN_MODULE} -p swe_forge_warm ${CANDIDATE_PYTEST_ARGS.join(' ')}${paths}`;
     const script = [
       'export PYTHONHASHSEED=0',
       `export ${pluginEnvPrefix()}`,
