@@ -46,12 +46,6 @@ export function supportsPlugin(spec: EnvSpec): boolean {
 }
 
 /**
- * Run `spec.test_cmd` in the sandbox with `PYTHONHASHSEED=0` and, in a pytest environment,
- * the validator's plugin (which reseeds `random` per test module and per test). With a selection, the test files of the selected ids
- * are appended to the command (so only they are collected) and the plugin deselects every
- * other test. The sandbox kills the whole process group at `timeoutMs`.
- */
-/**
  * Extra pytest options of a candidate's run (isolated or forked): Python's own tracebacks
  * (`--tb=native`). pytest's default long tracebacks re-parse each frame's source file to find the
  * statement, which on a large test module costs ~0.15 s per failing test: a bug that breaks 26
@@ -61,6 +55,12 @@ export function supportsPlugin(spec: EnvSpec): boolean {
  */
 export const CANDIDATE_PYTEST_ARGS: readonly string[] = ['--tb=native'];
 
+/**
+ * Run `spec.test_cmd` in the sandbox with `PYTHONHASHSEED=0` and, in a pytest environment,
+ * the validator's plugin (which reseeds `random` per test module and per test). With a selection, the test files of the selected ids
+ * are appended to the command (so only they are collected) and the plugin deselects every
+ * other test. The sandbox kills the whole process group at `timeoutMs`.
+ */
 export async function runTests(sb: Sandbox, spec: EnvSpec, opts: RunTestsOptions): Promise<TestRun> {
   const exports: string[] = [];
   let args = '';
