@@ -93,6 +93,12 @@ describe('pipeline config', () => {
     expect(resolveConfig({ repo: 'r' }, '/').validate.runner).toBeUndefined();
     expect(() => resolveConfig({ repo: 'r', validate: { tests: 'full', runner: 'warm' } }, '/')).toThrow(/validate.runner: warm needs validate.tests: coverage/);
     expect(() => resolveConfig({ repo: 'r', validate: { runner: 'hot' } }, '/')).toThrow(/validate.runner must be isolated or warm/);
+    // a typo in any section is an error, not a silent default
+    expect(() => resolveConfig({ repo: 'r', validate: { test: 'coverage' } }, '/')).toThrow(/unknown key "validate.test"; known keys: tests, runner/);
+    expect(() => resolveConfig({ repo: 'r', env: { findLinks: ['/w'], backnd: 'venv' } }, '/')).toThrow(/unknown key "env.backnd"/);
+    expect(() => resolveConfig({ repo: 'r', combine: { files: true } }, '/')).toThrow(/unknown key "combine.files"/);
+    expect(() => resolveConfig({ repo: 'r', issues: { strategy: ['lm'] } }, '/')).toThrow(/unknown key "issues.strategy"/);
+    expect(() => resolveConfig({ repo: 'r', issues: { lm: { url: 'http://x/v1', modle: 'm' } } }, '/')).toThrow(/unknown key "issues.lm.modle"/);
     expect(() => resolveConfig({ repo: 'r', issues: { strategies: ['lm'] } }, '/')).toThrow(/issues.lm \(url, model\) is missing/);
     expect(() => resolveConfig({ repo: 'r', workers: 'two' }, '/')).toThrow(ConfigError);
   });

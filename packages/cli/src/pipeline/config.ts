@@ -154,11 +154,18 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     if (!isObj(v)) throw new ConfigError(where, `${k} must be a mapping`);
     return v;
   };
+  /** Unknown keys of a section are errors (snake_case or camelCase), like the top level's. */
+  const checkKeys = (o: Obj, ctx: string, known: readonly string[]): void => {
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) throw new ConfigError(where, `unknown key "${ctx}${k}"; known keys: ${known.join(', ')}`);
+    }
+  };
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const repo = str(raw, 'repo', '');
   if (!repo) throw new ConfigError(where, 'repo is required: the path of the repository to mine');
 
   const env = section('env');
+  checkKeys(env, 'env.', ['backend', 'python', 'find_links', 'no_index', 'index_url', 'cache_dir', 'extra_packages']);
   const backend = str(env, 'backend', 'env.');
   if (backend && backend !== 'venv' && backend !== 'bwrap') throw new ConfigError(where, 'env.backend must be venv or bwrap');
   const bugsRaw = section('bugs');
@@ -263,12 +270,14 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     };
   }
   const validate = section('validate');
+  checkKeys(validate, 'validate.', ['tests', 'runner', 'timeout_s', 'executor']);
   const tests = str(validate, 'tests', 'validate.') ?? 'full';
   if (!['full', 'files', 'coverage'].includes(tests)) throw new ConfigError(where, 'validate.tests must be full, files or coverage');
   const runner = str(validate, 'runner', 'validate.');
   if (runner !== undefined && !['isolated', 'warm'].includes(runner)) throw new ConfigError(where, 'validate.runner must be isolated or warm');
   if (runner === 'warm' && tests !== 'coverage') throw new ConfigError(where, `validate.runner: warm needs validate.tests: coverage (got ${tests})`);
   const combine = section('combine');
+  checkKeys(combine, 'combine.', ['file', 'module']);
   const combineStage = (k: 'file' | 'module'): (CombineStage & { depth?: number }) | undefined => {
     const v = combine[k];
     if (v === undefined || v === null || v === false) return undefined;
@@ -279,6 +288,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     return { size: num(v, 'size', ctx, 2), maxCombos: num(v, 'max_combos', ctx, 1), limitPerGroup: num(v, 'limit_per_group', ctx, 1), depth: num(v, 'depth', ctx, 0) };
   };
   const issues = section('issues');
+  checkKeys(issues, 'issues.', ['strategies', 'primary', 'lm', 'executor']);
   const strategies = (strs(issues, 'strategies', 'issues.') ?? ['template']) as PipelineIssueStrategy[];
   for (const s of strategies) if (!['template', 'tests', 'lm', 'original'].includes(s)) throw new ConfigError(where, `issues.strategies: unknown strategy "${s}" (template, tests, lm, original)`);
   const primary = str(issues, 'primary', 'issues.') as PipelineIssueStrategy | undefined;
@@ -286,6 +296,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
   let lm: PipelineConfig['issues']['lm'];
   if (issues.lm !== undefined && issues.lm !== null) {
     if (!isObj(issues.lm)) throw new ConfigError(where, 'issues.lm must be a mapping with url and model');
+    checkKeys(issues.lm, 'issues.lm.', ['url', 'model', 'api_key_env', 'cache_dir', 'demonstrations', 'max_attempts']);
     const url = str(issues.lm, 'url', 'issues.lm.');
     if (!url) throw new ConfigError(where, 'issues.lm.url is required (an OpenAI-compatible base URL ending in /v1)');
     const cacheDir = str(issues.lm, 'cache_dir', 'issues.lm.');
