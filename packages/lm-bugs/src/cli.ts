@@ -1,6 +1,6 @@
 /** The `swe-forge bugs lm` command line (also the `swe-forge-lm-bugs` bin). */
-import { Command, CommanderError, Option } from 'commander';
-import { runCommander } from '@swe-forge/core/exec';
+import { Command, Option } from 'commander';
+import { numberArg, runCommander } from '@swe-forge/core/exec';
 import type { LmCacheMode, LmPrice } from '@swe-forge/core/lm';
 import { REJECT_REASONS } from './answer.js';
 import { generateLmBugs, type LmBugsStats } from './generate.js';
@@ -9,16 +9,6 @@ import type { LmBugMode } from './prompts.js';
 interface Io {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
-}
-
-function num(name: string, min: number, integer = false) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new CommanderError(2, 'bad-arg', `${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${v}'`);
-    }
-    return n;
-  };
 }
 
 function list(v: string, prev: string[] = []): string[] {
@@ -54,26 +44,26 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
     .requiredOption('--lm <url>', 'OpenAI-compatible base URL (vLLM, SGLang, hosted), e.g. http://127.0.0.1:8000/v1')
     .requiredOption('--model <name>', 'model name sent to the server')
     .requiredOption('--out <file>', 'BugCandidate JSONL output (resumable)')
-    .option('--max-cost <usd>', 'hard cap on this run\'s spending in USD (needs prices: --price-prompt/--price-completion)', num('--max-cost', 0))
-    .option('--price-prompt <usd>', 'USD per million prompt tokens of --model', num('--price-prompt', 0))
-    .option('--price-completion <usd>', 'USD per million completion tokens of --model', num('--price-completion', 0))
+    .option('--max-cost <usd>', 'hard cap on this run\'s spending in USD (needs prices: --price-prompt/--price-completion)', numberArg('--max-cost', 0))
+    .option('--price-prompt <usd>', 'USD per million prompt tokens of --model', numberArg('--price-prompt', 0))
+    .option('--price-completion <usd>', 'USD per million completion tokens of --model', numberArg('--price-completion', 0))
     .option('--prompt <file>', 'prompt config YAML (default: the shipped prompts/<mode>.yaml)')
     .option('--cache <dir>', 'record/replay cache of LM answers (default: <out>.lm-cache)')
     .option('--no-cache', 'no cache: every run calls the server')
     .addOption(new Option('--cache-mode <mode>', 'auto: replay what is cached, call for the rest; replay: never call; record: always call').choices(['auto', 'record', 'replay']).default('auto'))
     .option('--api-key-env <name>', 'environment variable holding the API key (local servers need none)', 'OPENAI_API_KEY')
-    .option('--concurrency <n>', 'requests in flight', num('--concurrency', 1, true), 4)
-    .option('--max-retries <n>', 'retries per request on 429/5xx/timeouts', num('--max-retries', 0, true), 5)
-    .option('--max-entities <n>', 'ask about at most N functions (seeded choice)', num('--max-entities', 0, true))
-    .option('--bugs-per-entity <n>', 'answers per function', num('--bugs-per-entity', 1, true), 1)
-    .option('--seed <n>', 'seed of the choice of functions, the prompt and the requests', num('--seed', 0, true), 24)
-    .option('--temperature <t>', 'sampling temperature (default: the prompt\'s, else 1 modify / 0 rewrite)', num('--temperature', 0))
-    .option('--max-tokens <n>', 'max_tokens per answer', num('--max-tokens', 1, true), 4096)
+    .option('--concurrency <n>', 'requests in flight', numberArg('--concurrency', 1, true), 4)
+    .option('--max-retries <n>', 'retries per request on 429/5xx/timeouts', numberArg('--max-retries', 0, true), 5)
+    .option('--max-entities <n>', 'ask about at most N functions (seeded choice)', numberArg('--max-entities', 0, true))
+    .option('--bugs-per-entity <n>', 'answers per function', numberArg('--bugs-per-entity', 1, true), 1)
+    .option('--seed <n>', 'seed of the choice of functions, the prompt and the requests', numberArg('--seed', 0, true), 24)
+    .option('--temperature <t>', 'sampling temperature (default: the prompt\'s, else 1 modify / 0 rewrite)', numberArg('--temperature', 0))
+    .option('--max-tokens <n>', 'max_tokens per answer', numberArg('--max-tokens', 1, true), 4096)
     .option('--tags <tags>', 'only functions with all these tags (see swe-forge bugs entities)', list)
-    .option('--min-complexity <n>', 'only functions at least this complex', num('--min-complexity', 0, true))
-    .option('--max-complexity <n>', 'only functions at most this complex', num('--max-complexity', 0, true))
-    .option('--min-lines <n>', 'only functions of at least N lines', num('--min-lines', 1, true), 3)
-    .option('--max-lines <n>', 'only functions of at most N lines', num('--max-lines', 1, true), 200)
+    .option('--min-complexity <n>', 'only functions at least this complex', numberArg('--min-complexity', 0, true))
+    .option('--max-complexity <n>', 'only functions at most this complex', numberArg('--max-complexity', 0, true))
+    .option('--min-lines <n>', 'only functions of at least N lines', numberArg('--min-lines', 1, true), 3)
+    .option('--max-lines <n>', 'only functions of at most N lines', numberArg('--max-lines', 1, true), 200)
     .option('--include <glob>', 'only files matching (repeatable, comma-separated)', list)
     .option('--exclude <glob>', 'leave out files matching (repeatable, comma-separated)', list)
     .option('--env-id <id>', 'env_id stamped on the candidates', '')

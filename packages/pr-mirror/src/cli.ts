@@ -1,6 +1,6 @@
 /** The `swe-forge bugs pr-mirror` command line (also the `swe-forge-pr-mirror` bin). */
 import { Command, CommanderError, Option } from 'commander';
-import { runCommander } from '@swe-forge/core/exec';
+import { numberArg, runCommander } from '@swe-forge/core/exec';
 import type { LmCacheMode, LmPrice } from '@swe-forge/core/lm';
 import { UNDO_REJECT_REASONS } from './lm-undo.js';
 import { mirrorChanges, type MirrorStats } from './mirror.js';
@@ -8,16 +8,6 @@ import { mirrorChanges, type MirrorStats } from './mirror.js';
 interface Io {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
-}
-
-function num(name: string, min: number, integer = false) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new CommanderError(2, 'bad-arg', `${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${v}'`);
-    }
-    return n;
-  };
 }
 
 /** A few lines summarising a run for the terminal. */
@@ -57,9 +47,9 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
     .option('--github <owner/name>', "fetch merged pull requests from GitHub's API instead")
     .option('--token-env <name>', 'environment variable with the GitHub token', 'GITHUB_TOKEN')
     .option('--github-api <url>', 'GitHub API root (GitHub Enterprise: https://HOST/api/v3)', 'https://api.github.com')
-    .option('--max-prs <n>', 'with --github: at most N merged pull requests, newest first', num('--max-prs', 1, true), 100)
+    .option('--max-prs <n>', 'with --github: at most N merged pull requests, newest first', numberArg('--max-prs', 1, true), 100)
     .option('--save-prs <file>', 'with --github: also write what was fetched as a PR export, to rerun offline with --prs')
-    .option('--max-commits <n>', 'git history: read at most N commits, newest first', num('--max-commits', 0, true))
+    .option('--max-commits <n>', 'git history: read at most N commits, newest first', numberArg('--max-commits', 0, true))
     .option('--all-commits', 'git history: every non-merge commit instead of the first-parent history')
     .option('--lm <url>', 'OpenAI-compatible base URL: rewrite files whose hunks no longer reverse-apply (without it: direct and fuzzy only)')
     .option('--model <name>', 'model for --lm', 'default')
@@ -68,15 +58,15 @@ export async function runCli(argv: string[], io: Io = {}): Promise<number> {
     .option('--cache <dir>', 'record/replay cache of LM answers (default: <out>.lm-cache)')
     .option('--no-cache', 'no LM cache')
     .addOption(new Option('--cache-mode <mode>', 'auto | record | replay').choices(['auto', 'record', 'replay']).default('auto'))
-    .option('--max-cost <usd>', 'no new LM call once this run spent this many USD (needs --price-*)', num('--max-cost', 0))
-    .option('--price-prompt <usd>', 'USD per million prompt tokens of --model', num('--price-prompt', 0))
-    .option('--price-completion <usd>', 'USD per million completion tokens of --model', num('--price-completion', 0))
-    .option('--max-file-lines <n>', 'files longer than this are not sent to the LM', num('--max-file-lines', 1, true), 1000)
-    .option('--max-files <n>', 'skip changes editing more Python files than this (tests included)', num('--max-files', 1, true), 8)
-    .option('--max-lines <n>', 'skip changes whose non-test Python edits change more lines than this', num('--max-lines', 1, true), 500)
+    .option('--max-cost <usd>', 'no new LM call once this run spent this many USD (needs --price-*)', numberArg('--max-cost', 0))
+    .option('--price-prompt <usd>', 'USD per million prompt tokens of --model', numberArg('--price-prompt', 0))
+    .option('--price-completion <usd>', 'USD per million completion tokens of --model', numberArg('--price-completion', 0))
+    .option('--max-file-lines <n>', 'files longer than this are not sent to the LM', numberArg('--max-file-lines', 1, true), 1000)
+    .option('--max-files <n>', 'skip changes editing more Python files than this (tests included)', numberArg('--max-files', 1, true), 8)
+    .option('--max-lines <n>', 'skip changes whose non-test Python edits change more lines than this', numberArg('--max-lines', 1, true), 500)
     .option('--require-tests', 'skip changes that touch no test file')
     .option('--allow-partial', 'keep a candidate when some files of a change could not be undone')
-    .option('--concurrency <n>', 'changes undone at once', num('--concurrency', 1, true), 2)
+    .option('--concurrency <n>', 'changes undone at once', numberArg('--concurrency', 1, true), 2)
     .option('--env-id <id>', 'env_id stamped on the candidates', '')
     .option('--repo-name <owner/name>', 'repository name for ids (default: from the origin remote, else the folder name)')
     .option('--json', 'print the run statistics as JSON')

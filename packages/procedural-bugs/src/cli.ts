@@ -1,20 +1,12 @@
 /** The `swe-forge bugs` command line: `entities` and `procedural`. */
 import { Command, CommanderError, Option } from 'commander';
-import { runCommander } from '@swe-forge/core/exec';
+import { numberArg, runCommander } from '@swe-forge/core/exec';
 import { extractEntities, generateProceduralBugs } from './generate.js';
 import { ALL_MODIFIERS } from './modifiers.js';
 
 interface Io {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
-}
-
-function intArg(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new CommanderError(2, 'bad-arg', `${name} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
 }
 
 function list(v: string, prev: string[] = []): string[] {
@@ -48,11 +40,11 @@ Examples:
     .option('--json', 'machine-readable output')
     .option('--include <glob>', 'only files matching (repeatable, comma-separated)', list)
     .option('--exclude <glob>', 'leave out files matching (repeatable, comma-separated)', list)
-    .option('--min-complexity <n>', 'only entities at least this complex', intArg('--min-complexity', 0))
-    .option('--max-complexity <n>', 'only entities at most this complex', intArg('--max-complexity', 0))
+    .option('--min-complexity <n>', 'only entities at least this complex', numberArg('--min-complexity', 0, true))
+    .option('--max-complexity <n>', 'only entities at most this complex', numberArg('--max-complexity', 0, true))
     .option('--tags <tags>', 'only entities with all these tags (comma-separated, e.g. is_function,has_loop)', list)
     .addOption(new Option('--parser <kind>', 'tree-sitter backend').choices(['auto', 'wasm', 'native']).default('auto'))
-    .option('--workers <n>', 'worker threads', intArg('--workers', 1))
+    .option('--workers <n>', 'worker threads', numberArg('--workers', 1, true))
     .addHelpText('after', '\nExamples:\n  $ swe-forge bugs entities ./repo\n  $ swe-forge bugs entities ./repo --json --tags is_function,has_loop --min-complexity 3')
     .action(async (repo: string, o: Record<string, unknown>) => {
       const res = await extractEntities(repo, {
@@ -91,16 +83,16 @@ Examples:
       if (!(p >= 0 && p <= 1)) throw new CommanderError(2, 'bad-arg', `--likelihood must be a probability in [0, 1], got '${v}'`);
       return p;
     })
-    .option('--seed <n>', 'random seed', intArg('--seed', 0), 24)
-    .option('--max-bugs-per-modifier <n>', 'at most N bugs per modifier (seeded choice)', intArg('--max-bugs-per-modifier', 0))
-    .option('--max-entities <n>', 'only the first N entities in sorted order', intArg('--max-entities', 0))
+    .option('--seed <n>', 'random seed', numberArg('--seed', 0, true), 24)
+    .option('--max-bugs-per-modifier <n>', 'at most N bugs per modifier (seeded choice)', numberArg('--max-bugs-per-modifier', 0, true))
+    .option('--max-entities <n>', 'only the first N entities in sorted order', numberArg('--max-entities', 0, true))
     .option('--include <glob>', 'only files matching (repeatable, comma-separated)', list)
     .option('--exclude <glob>', 'leave out files matching (repeatable, comma-separated)', list)
-    .option('--workers <n>', 'worker threads (default: all cores on big repos)', intArg('--workers', 1))
+    .option('--workers <n>', 'worker threads (default: all cores on big repos)', numberArg('--workers', 1, true))
     .option('--swesmith-dir <dir>', "also write SWE-smith's layout (bug__<modifier>__<hash>.diff + metadata JSON per entity)")
     .option('--env-id <id>', 'env_id stamped on the candidates', '')
     .option('--repo-name <owner/name>', 'repository name for ids (default: from the origin remote, else the folder name)')
-    .option('--max-file-bytes <n>', 'skip larger files (default 1000000)', intArg('--max-file-bytes', 1))
+    .option('--max-file-bytes <n>', 'skip larger files (default 1000000)', numberArg('--max-file-bytes', 1, true))
     .addOption(new Option('--parser <kind>', 'tree-sitter backend').choices(['auto', 'wasm', 'native']).default('auto'))
     .option('--json', 'print the run statistics as JSON')
     .addHelpText(

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResumableJsonlWriter, readJsonlAll } from '../jsonl/index.js';
-import { LocalExecutor, Progress, cliErrorLine, formatDuration, isCI, parseShard, runPool, shardOf } from './index.js';
+import { LocalExecutor, Progress, cliErrorLine, formatDuration, isCI, numberArg, parseShard, runPool, shardOf } from './index.js';
 
 /** A fake terminal that records what was written. */
 function fakeStream(isTTY: boolean) {
@@ -291,6 +291,24 @@ describe('runPool', () => {
     await ex.run(tasksOf(5), { concurrency: 2, progress: { label: 'bugs', stream }, worker: async (i) => i });
     expect(writes[0]).toMatch(/^\rbugs 1\/5 /);
     expect(writes.at(-1)).toMatch(/^\rbugs 5\/5 100% .* in \d+s\x1b\[K\n$/);
+  });
+});
+
+describe('numberArg', () => {
+  it('parses numbers >= min (integers when asked) and turns anything else into a usage error with the hint', () => {
+    expect(numberArg('--cost', 0)('2.5')).toBe(2.5);
+    expect(numberArg('--n', 1, true)('3')).toBe(3);
+    const bad = (f: () => number): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    expect(cliErrorLine(bad(() => numberArg('--n', 1, true)('2.5')))).toEqual({ line: "error: --n must be an integer >= 1, got '2.5': see --help", code: 2 });
+    expect(cliErrorLine(bad(() => numberArg('--cost', 0)('-1')))).toEqual({ line: "error: --cost must be a number >= 0, got '-1': see --help", code: 2 });
+    expect(bad(() => numberArg('--cost', 0)('abc'))).toBeInstanceOf(Error);
   });
 });
 

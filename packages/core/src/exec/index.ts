@@ -51,6 +51,26 @@ export function cliErrorLine(e: unknown, hint = 'see --help'): { line: string; c
   return { line: `error: ${msg.split('\n')[0]}`, code: 1 };
 }
 
+/** A command-line usage error in commander's shape (`code`, `exitCode` 2), so {@link cliErrorLine} adds the hint. */
+export class CliUsageError extends Error {
+  readonly code = 'bad-arg';
+  readonly exitCode = 2;
+}
+
+/**
+ * A commander option parser for a number >= `min` (an integer when `integer`): anything else is
+ * a {@link CliUsageError} naming the option, e.g. `--workers must be an integer >= 1, got 'x'`.
+ */
+export function numberArg(name: string, min: number, integer = false): (v: string) => number {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${v}'`);
+    }
+    return n;
+  };
+}
+
 /** Minimum time between two redraws (at most ~10 per second). */
 const REDRAW_MS = 100;
 
