@@ -173,15 +173,12 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
   if (procRaw !== undefined && procRaw !== null && typeof procRaw !== 'boolean' && !isObj(procRaw)) throw new ConfigError(where, 'bugs.procedural must be true, false or a mapping of procedural options');
   const procKeys = ['modifiers', 'workers', 'max_bugs_per_modifier', 'max_entities', 'likelihood', 'include', 'exclude'];
   const bugsKnown = [...procKeys, 'procedural', 'lm', 'pr_mirror'];
-  for (const k of Object.keys(bugsRaw)) {
-    const snake = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    if (!bugsKnown.includes(snake)) throw new ConfigError(where, `unknown key "bugs.${k}"; known keys: ${bugsKnown.join(', ')}`);
-  }
+  checkKeys(bugsRaw, 'bugs.', bugsKnown);
   const bugs: Obj = { ...bugsRaw };
   if (isObj(procRaw)) {
+    checkKeys(procRaw, 'bugs.procedural.', procKeys);
     for (const [k, v] of Object.entries(procRaw)) {
       const snake = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      if (!procKeys.includes(snake)) throw new ConfigError(where, `unknown key "bugs.procedural.${k}"; known keys: ${procKeys.join(', ')}`);
       if (pick(bugsRaw, snake) !== undefined) throw new ConfigError(where, `bugs.${snake} is given twice (also under bugs.procedural): keep one`);
       bugs[snake] = v;
     }
@@ -211,7 +208,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     if (!isObj(lmRaw)) throw new ConfigError(where, 'bugs.lm must be a mapping with url, model and modes');
     const ctx = 'bugs.lm.';
     const known = ['url', 'model', 'api_key_env', 'cache_dir', 'price', 'concurrency', 'modes', 'max_entities', 'max_cost', 'bugs_per_entity', 'max_tokens', 'temperature', 'prompts', 'include', 'exclude', 'tags', 'min_complexity', 'max_complexity', 'min_lines', 'max_lines'];
-    for (const k of Object.keys(lmRaw)) if (!known.includes(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) throw new ConfigError(where, `unknown key "bugs.lm.${k}"; known keys: ${known.join(', ')}`);
+    checkKeys(lmRaw, 'bugs.lm.', known);
     const modes = (strs(lmRaw, 'modes', ctx) ?? ['modify']) as LmBugsStage['modes'];
     for (const m of modes) if (m !== 'modify' && m !== 'rewrite') throw new ConfigError(where, `bugs.lm.modes: unknown mode "${m}" (modify, rewrite)`);
     const prompts = pick(lmRaw, 'prompts');
@@ -245,7 +242,7 @@ export function resolveConfig(raw: unknown, baseDir: string, where = 'config'): 
     const o: Obj = prRaw === true ? {} : prRaw;
     const ctx = 'bugs.pr_mirror.';
     const known = ['since', 'prs', 'max_commits', 'all_commits', 'require_tests', 'max_files', 'max_lines', 'allow_partial', 'lm', 'max_cost'];
-    for (const k of Object.keys(o)) if (!known.includes(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) throw new ConfigError(where, `unknown key "bugs.pr_mirror.${k}"; known keys: ${known.join(', ')}`);
+    checkKeys(o, 'bugs.pr_mirror.', known);
     const since = str(o, 'since', ctx);
     const prs = str(o, 'prs', ctx);
     if (since && prs) throw new ConfigError(where, 'bugs.pr_mirror: since and prs cannot be combined (git history or a PR export)');
