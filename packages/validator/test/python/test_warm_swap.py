@@ -74,16 +74,21 @@ def later():
 '''
 
 
-@pytest.fixture
-def mod(tmp_path, monkeypatch):
-    """Import BASE as a fresh module from a temp folder; returns (module, path, live index factory)."""
-    name = "warmmod_%d" % id(tmp_path)
+def _fresh_module(tmp_path, monkeypatch, prefix, source):
+    """Import `source` as a fresh module from a temp folder; yields (module, path, live index factory)."""
+    name = "%s_%d" % (prefix, id(tmp_path))
     path = tmp_path / (name + ".py")
-    path.write_text(BASE)
+    path.write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
     m = importlib.import_module(name)
     yield m, str(path), lambda: swap.LiveIndex(str(tmp_path), str(tmp_path))
     sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def mod(tmp_path, monkeypatch):
+    """BASE imported as a fresh module: (module, path, live index factory)."""
+    yield from _fresh_module(tmp_path, monkeypatch, "warmmod", BASE)
 
 
 def plan(mod, new, fixtures=frozenset()):
@@ -185,13 +190,8 @@ def helper():
 
 @pytest.fixture
 def classes(tmp_path, monkeypatch):
-    name = "warmcls_%d" % id(tmp_path)
-    path = tmp_path / (name + ".py")
-    path.write_text(CLASSES)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    m = importlib.import_module(name)
-    yield m, str(path), lambda: swap.LiveIndex(str(tmp_path), str(tmp_path))
-    sys.modules.pop(name, None)
+    """CLASSES imported as a fresh module: (module, path, live index factory)."""
+    yield from _fresh_module(tmp_path, monkeypatch, "warmcls", CLASSES)
 
 
 def _without(src, block):
