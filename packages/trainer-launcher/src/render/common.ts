@@ -148,6 +148,25 @@ export function warmupSteps(plan: TrainPlan, steps: number): number {
   return Math.round(plan.warmup_ratio * steps);
 }
 
+/**
+ * The Hugging Face `TrainingArguments` fields of one plan stage, by the names TRL and
+ * LLaMA-Factory both read (bf16 on).
+ */
+export function hfTrainingArgs(plan: TrainPlan, s: { outputDir: string; epochs: number; learning_rate: number; steps: number }): Record<string, unknown> {
+  return {
+    output_dir: s.outputDir,
+    num_train_epochs: s.epochs,
+    learning_rate: s.learning_rate,
+    lr_scheduler_type: plan.lr_scheduler,
+    warmup_steps: warmupSteps(plan, s.steps),
+    weight_decay: plan.weight_decay,
+    max_grad_norm: plan.max_grad_norm,
+    per_device_train_batch_size: plan.micro_batch_size,
+    gradient_accumulation_steps: plan.gradient_accumulation_steps,
+    bf16: true,
+  };
+}
+
 /** The pad token rendered configs set, when the tokenizer's pad is unset or equals EOS. */
 export function padFix(ctx: Pick<RenderContext, 'plan' | 'tokenizer'>): string | undefined {
   const t = ctx.tokenizer;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { hfLoader } from '../dataset.js';
 import { shq } from '../shell.js';
 import { hfFsdp } from './trl.js';
-import { baseEnv, exportFor, loraTargets, planStages, RenderError, toYaml, warmupSteps, type RenderContext, type RenderedFile, type RenderedRun, type StageRun } from './common.js';
+import { baseEnv, exportFor, loraTargets, planStages, RenderError, toYaml, hfTrainingArgs, type RenderContext, type RenderedFile, type RenderedRun, type StageRun } from './common.js';
 
 /** The dataset name and template of a LLaMA-Factory messages export (loader settings, else dataset_info.json). */
 function messagesDataset(dir: string, loader: Record<string, unknown>): { dataset: string; template?: string } {
@@ -59,16 +59,7 @@ export function renderLlamaFactory(ctx: RenderContext): RenderedRun {
         ? { dataset: 'swe_forge_pretokenized', tokenized_path: tokenized }
         : { dataset: msg!.dataset, dataset_dir: choice.export.dir, template: msg!.template }),
       cutoff_len: plan.context_length,
-      output_dir: s.outputDir,
-      num_train_epochs: s.epochs,
-      learning_rate: s.learning_rate,
-      lr_scheduler_type: plan.lr_scheduler,
-      warmup_steps: warmupSteps(plan, s.steps),
-      weight_decay: plan.weight_decay,
-      max_grad_norm: plan.max_grad_norm,
-      per_device_train_batch_size: plan.micro_batch_size,
-      gradient_accumulation_steps: plan.gradient_accumulation_steps,
-      bf16: true,
+      ...hfTrainingArgs(plan, s),
       // LLaMA-Factory checkpoints activations unless told not to
       ...(p.activation_checkpointing ? {} : { disable_gradient_checkpointing: true }),
       ...(() => {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { hfLoader } from '../dataset.js';
 import { worldSize } from '../plan.js';
-import { baseEnv, exportFor, loraTargets, padFix, planStages, RenderError, toYaml, warmupSteps, type RenderContext, type RenderedFile, type RenderedRun, type StageRun } from './common.js';
+import { baseEnv, exportFor, loraTargets, padFix, planStages, RenderError, toYaml, hfTrainingArgs, type RenderContext, type RenderedFile, type RenderedRun, type StageRun } from './common.js';
 
 /** transformers FSDP fields shared by the HF-Trainer-based renderers (TRL, LLaMA-Factory). */
 export function hfFsdp(ctx: RenderContext): Record<string, unknown> {
@@ -48,16 +48,7 @@ export function renderTrl(ctx: RenderContext): RenderedRun {
       ...(choice.pretokenized
         ? { dataset_kwargs: { skip_prepare_dataset: true } }
         : { assistant_only_loss: true, max_length: plan.context_length }),
-      output_dir: s.outputDir,
-      num_train_epochs: s.epochs,
-      learning_rate: s.learning_rate,
-      lr_scheduler_type: plan.lr_scheduler,
-      warmup_steps: warmupSteps(plan, s.steps),
-      weight_decay: plan.weight_decay,
-      max_grad_norm: plan.max_grad_norm,
-      per_device_train_batch_size: plan.micro_batch_size,
-      gradient_accumulation_steps: plan.gradient_accumulation_steps,
-      bf16: true,
+      ...hfTrainingArgs(plan, s),
       ...hfFsdp(ctx),
       ...(plan.parallel.activation_offloading ? { activation_offloading: true } : {}),
       ...(plan.parallel.chunked_loss ? { use_liger_kernel: true } : {}),
